@@ -1,0 +1,151 @@
+/**
+ * The error classes weft throws for conditions callers catch.
+ *
+ * Bad arguments use the built-in `TypeError` / `RangeError`; abort and timeout reject with the signal's reason or a
+ * `DOMException` named `AbortError` / `TimeoutError`, exactly as `fetch` and `AbortSignal.timeout` do. Everything
+ * below is one class shared by every entry point, so `instanceof` works wherever the error came from.
+ *
+ * @module
+ */
+
+/**
+ * Thrown (or used as a rejection) when a primitive has been closed: a `Semaphore` after `close()`, a `Channel`
+ * after `close()`, a `WorkerPool` after `close()`.
+ *
+ * @example Telling a shutdown apart from a failure
+ * ```ts
+ * import { ClosedError, Semaphore } from 'weft';
+ *
+ * const sem = new Semaphore(1);
+ * sem.close();
+ * try {
+ *   await sem.acquire();
+ * } catch (error) {
+ *   if (error instanceof ClosedError) console.log('shutting down');
+ * }
+ * ```
+ */
+export class ClosedError extends Error {
+  /**
+   * @param message - What was closed.
+   * @param options - Standard error options (`cause`).
+   */
+  constructor(message = 'closed', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+ClosedError.prototype.name = 'ClosedError';
+
+/**
+ * A `send` on a closed channel, or a `receive` on a channel that is closed and drained.
+ *
+ * @example
+ * ```ts
+ * import { Channel, ChannelClosedError } from 'weft/channel';
+ *
+ * const ch = new Channel<number>(1);
+ * ch.close();
+ * await ch.send(1).catch((error: unknown) => {
+ *   console.log(error instanceof ChannelClosedError); // true
+ * });
+ * ```
+ */
+export class ChannelClosedError extends ClosedError {
+  /**
+   * @param message - Defaults to `'channel closed'`.
+   * @param options - Standard error options (`cause`).
+   */
+  constructor(message = 'channel closed', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+ChannelClosedError.prototype.name = 'ChannelClosedError';
+
+/**
+ * A task submitted to a `WorkerPool` after `close()`, or a task dropped by `close({ force: true })`.
+ *
+ * @example
+ * ```ts
+ * import { PoolClosedError, WorkerPool } from 'weft/pool';
+ *
+ * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
+ * await pool.close();
+ * await pool.run('fib', [10]).catch((error: unknown) => {
+ *   console.log(error instanceof PoolClosedError); // true
+ * });
+ * ```
+ */
+export class PoolClosedError extends ClosedError {
+  /**
+   * @param message - Defaults to `'pool closed'`.
+   * @param options - Standard error options (`cause`).
+   */
+  constructor(message = 'pool closed', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+PoolClosedError.prototype.name = 'PoolClosedError';
+
+/**
+ * A bounded queue refused a new entry (for example `WorkerPool` with `maxQueue` reached). The entry was never
+ * accepted, so nothing needs cancelling.
+ *
+ * @example
+ * ```ts
+ * import { QueueFullError, WorkerPool } from 'weft/pool';
+ *
+ * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url), maxQueue: 100 });
+ * try {
+ *   await pool.run('resize', [image]);
+ * } catch (error) {
+ *   if (error instanceof QueueFullError) console.log('busy, try later');
+ * }
+ * ```
+ */
+export class QueueFullError extends Error {
+  /**
+   * @param message - Defaults to `'queue full'`.
+   * @param options - Standard error options (`cause`).
+   */
+  constructor(message = 'queue full', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+QueueFullError.prototype.name = 'QueueFullError';
+
+/** Options of {@link WorkerCrashedError}. */
+export interface WorkerCrashedErrorOptions extends ErrorOptions {
+  /** The worker's exit code, where known. */
+  exitCode?: number | undefined;
+}
+
+/**
+ * The worker running a task died (uncaught exception, `process.exit`, out of memory, or terminated after ignoring an
+ * abort). Only the task in flight on that worker rejects with it; the pool replaces the worker.
+ *
+ * @example
+ * ```ts
+ * import { WorkerCrashedError, WorkerPool } from 'weft/pool';
+ *
+ * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
+ * try {
+ *   await pool.run('parse', [input]);
+ * } catch (error) {
+ *   if (error instanceof WorkerCrashedError) console.log('worker died', error.exitCode, error.cause);
+ * }
+ * ```
+ */
+export class WorkerCrashedError extends Error {
+  /** The worker's exit code, where known. */
+  readonly exitCode: number | undefined;
+
+  /**
+   * @param message - What happened.
+   * @param options - `cause` (the worker's error, if any) and `exitCode`.
+   */
+  constructor(message = 'worker crashed', options?: WorkerCrashedErrorOptions) {
+    super(message, options);
+    this.exitCode = options?.exitCode;
+  }
+}
+WorkerCrashedError.prototype.name = 'WorkerCrashedError';

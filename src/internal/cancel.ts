@@ -1,0 +1,145 @@
+/**
+ * Wiring of `{ signal, timeout }` to a waiter. The listener is the link object itself (`handleEvent`) and the timer
+ * callback is a module function taking the link as argument, so arming a waiter allocates one small object and no
+ * closures; the link always removes its listener and clears its timer, whichever way the wait ends.
+ */
+import type { WaitOptions } from '../types.js';
+import { describe } from './validate.js';
+import { WaitNode } from './wait-queue.js';
+
+/** setTimeout's largest delay; longer timeouts are capped here instead of firing at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+let capturedResolve: (value: never) => void;
+function captureResolve(resolve: (value: never) => void): void {
+  capturedResolve = resolve;
+}
+
+function ignore(): void {}
+
+/**
+ * A queued waiter settled by its owner. Subclasses add their own data (weight, value) and implement
+ * {@link Waiter.cancel}, which must unlink the waiter, reject it through {@link Waiter.fail} and let the waiters
+ * behind it proceed.
+ *
+ * Only the promise's resolve function is kept; failure resolves with a rejected promise, so a pending waiter holds
+ * one function instead of two.
+ */
+export abstract class Waiter<T> extends WaitNode {
+  private settle: (value: T | PromiseLike<T>) => void = ignore;
+  private link: CancelLink | null = null;
+
+  /** The name used in timeout messages, e.g. `Semaphore.acquire`. */
+  abstract get operation(): string;
+
+  /** Called on abort or timeout while the waiter is pending. */
+  abstract cancel(reason: unknown): void;
+
+  /** Creates the promise this waiter settles and arms its signal and timeout. Call once. */
+  wait(signal: AbortSignal | undefined, timeout: number | undefined): Promise<T> {
+    const promise = new Promise<T>(captureResolve);
+    this.settle = capturedResolve;
+    if (signal !== undefined || (timeout !== undefined && timeout !== Infinity)) {
+      this.link = new CancelLink(this, signal, timeout);
+    }
+    return promise;
+  }
+
+  /** Fulfils the waiter and disarms its signal and timer. */
+  grant(value: T): void {
+    if (this.link !== null) this.disarm();
+    const settle = this.settle;
+    this.settle = ignore;
+    settle(value);
+  }
+
+  /** Rejects the waiter and disarms its signal and timer. */
+  fail(reason: unknown): void {
+    if (this.link !== null) this.disarm();
+    const settle = this.settle;
+    this.settle = ignore;
+    settle(Promise.reject(reason));
+  }
+
+  private disarm(): void {
+    this.link!.disarm();
+    this.link = null;
+  }
+}
+
+class CancelLink {
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+
+  constructor(
+    readonly waiter: Waiter<never>,
+    readonly signal: AbortSignal | undefined,
+    readonly timeout: number | undefined,
+  ) {
+    if (signal !== undefined) signal.addEventListener('abort', this);
+    if (timeout !== undefined && timeout !== Infinity) {
+      this.timer = setTimeout(onTimeout, Math.min(timeout, MAX_TIMER_MS), this);
+    }
+  }
+
+  handleEvent(): void {
+    this.waiter.cancel(this.signal!.reason);
+  }
+
+  disarm(): void {
+    if (this.signal !== undefined) this.signal.removeEventListener('abort', this);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+  }
+}
+
+function onTimeout(link: CancelLink): void {
+  link.timer = undefined;
+  link.waiter.cancel(timeoutError(link.waiter.operation, link.timeout!));
+}
+
+/** The rejection of a timed-out wait: a `DOMException` named `TimeoutError`, as `AbortSignal.timeout` uses. */
+export function timeoutError(operation: string, ms: number): DOMException {
+  return new DOMException(`${operation} timed out after ${ms} ms`, 'TimeoutError');
+}
+
+/** The default abort reason: a `DOMException` named `AbortError`, as `fetch` uses. */
+export function abortError(message = 'This operation was aborted'): DOMException {
+  return new DOMException(message, 'AbortError');
+}
+
+/**
+ * Checks `{ signal, timeout }`. Returns the error to reject with (bad option, or a signal already aborted), or
+ * `undefined` when the wait may go ahead.
+ */
+export function waitOptionsError(where: string, opts: WaitOptions | undefined): unknown {
+  if (opts === undefined) return undefined;
+  if (opts === null || typeof opts !== 'object') {
+    return new TypeError(`${where}: options must be an object, got ${describe(opts)}`);
+  }
+  const { signal, timeout } = opts;
+  if (timeout !== undefined) {
+    if (typeof timeout !== 'number') {
+      return new TypeError(`${where}: timeout must be a non-negative number of milliseconds, got ${describe(timeout)}`);
+    }
+    if (Number.isNaN(timeout) || timeout < 0) {
+      return new RangeError(`${where}: timeout must be a non-negative number of milliseconds, got ${describe(timeout)}`);
+    }
+  }
+  if (signal !== undefined) {
+    if (!isAbortSignal(signal)) {
+      return new TypeError(`${where}: signal must be an AbortSignal, got ${describe(signal)}`);
+    }
+    if (signal.aborted) return signal.reason as unknown;
+  }
+  return undefined;
+}
+
+/** Duck-typed so that signals from another realm (a vm context, a test environment's polyfill) are accepted. */
+export function isAbortSignal(value: unknown): value is AbortSignal {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AbortSignal).aborted === 'boolean' &&
+    typeof (value as AbortSignal).addEventListener === 'function' &&
+    typeof (value as AbortSignal).removeEventListener === 'function'
+  );
+}

@@ -1,0 +1,35 @@
+/** Helpers shared by the test suites: deterministic microtask flushing and promise-state probes. */
+
+/** Lets every already-queued promise reaction run (enough turns for chains of a few dozen `then`s). */
+export async function flush(turns = 50): Promise<void> {
+  for (let i = 0; i < turns; i++) await Promise.resolve();
+}
+
+export type PromiseState = 'pending' | 'fulfilled' | 'rejected';
+
+/** The state of `promise` after flushing microtasks. Marks the promise handled. */
+export async function stateOf(promise: PromiseLike<unknown>): Promise<PromiseState> {
+  let state: PromiseState = 'pending';
+  Promise.resolve(promise).then(
+    () => (state = 'fulfilled'),
+    () => (state = 'rejected'),
+  );
+  await flush();
+  return state;
+}
+
+/** Asserts that `promise` is still pending after every queued microtask ran. */
+export async function expectPending(promise: PromiseLike<unknown>): Promise<void> {
+  const state = await stateOf(promise);
+  if (state !== 'pending') throw new Error(`expected the promise to be pending, but it is ${state}`);
+}
+
+/** The rejection reason of `promise` (fails if it fulfils). */
+export async function rejectionOf(promise: PromiseLike<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the promise to reject, but it fulfilled');
+}
