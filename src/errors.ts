@@ -94,6 +94,7 @@ PoolClosedError.prototype.name = 'PoolClosedError';
  * ```ts
  * import { QueueFullError, WorkerPool } from 'weft/pool';
  *
+ * declare const image: Uint8Array;
  * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url), maxQueue: 100 });
  * try {
  *   await pool.run('resize', [image]);
@@ -127,6 +128,7 @@ export interface WorkerCrashedErrorOptions extends ErrorOptions {
  * ```ts
  * import { WorkerCrashedError, WorkerPool } from 'weft/pool';
  *
+ * declare const input: string;
  * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
  * try {
  *   await pool.run('parse', [input]);
