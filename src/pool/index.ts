@@ -1,1 +1,20 @@
-export {};
+/**
+ * Parallelism on worker threads: {@link WorkerPool} runs functions exposed by a worker file (see `weft/worker`) on
+ * a pool of threads, with batching, cancellation, crash recovery and typed calls.
+ *
+ * @example
+ * ```ts
+ * import { WorkerPool } from 'weft/pool';
+ *
+ * await using pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
+ * console.log(await pool.run<number>('fib', [30]));
+ * ```
+ *
+ * @module weft/pool
+ */
+export { WorkerPool, type CloseOptions, type RunOptions } from './pool.js';
+export type { WorkerPoolOptions } from './options.js';
+export type { PoolStats, TimeStats } from './stats.js';
+export type { WorkerApi } from './api.js';
+export type { ResourceLimits } from './transport.js';
+export { PoolClosedError, QueueFullError, WorkerCrashedError } from '../errors.js';

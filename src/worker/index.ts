@@ -1,1 +1,20 @@
-export {};
+/**
+ * The worker side of `weft/pool`: a worker file calls {@link expose} once with the functions the pool may call.
+ *
+ * @example
+ * ```ts
+ * // worker.mjs
+ * import { expose } from 'weft/worker';
+ *
+ * function fib(n) {
+ *   return n < 2 ? n : fib(n - 1) + fib(n - 2);
+ * }
+ *
+ * expose({ fib });
+ * ```
+ *
+ * @module weft/worker
+ */
+export { expose, type ExposedFunctions } from './expose.js';
+export type { TaskContext } from './context.js';
+export { transfer } from './transfer.js';

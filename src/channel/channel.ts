@@ -1,0 +1,778 @@
+import { ChannelClosedError } from '../errors.js';
+import { isAbortSignal, timeoutError, Waiter, waitOptionsError } from '../internal/cancel.js';
+import { describe } from '../internal/validate.js';
+import { WaitQueue } from '../internal/wait-queue.js';
+import type { WaitOptions } from '../types.js';
+import type { ReceiverNode, SenderNode } from './nodes.js';
+import { RingBuffer } from './ring-buffer.js';
+import { settleNow, settleVoidNow } from './turn-budget.js';
+
+/**
+ * What a full buffered channel does with one more value.
+ *
+ * - `'wait'` (the default): the sender waits until a receiver makes room.
+ * - `'drop-oldest'`: the oldest buffered value is discarded and the new one is accepted (a sliding window, like a
+ *   "latest N readings" buffer).
+ * - `'drop-newest'`: the value being sent is discarded (like Go's `select { case ch <- v: default: }`).
+ *
+ * With a drop policy `send` never waits. Drop policies need a capacity of at least 1.
+ *
+ * @example A channel that keeps only the freshest 10 readings
+ * ```ts
+ * import { Channel, type OverflowPolicy } from 'weft/channel';
+ *
+ * const policy: OverflowPolicy = 'drop-oldest';
+ * const readings = new Channel<number>(10, { overflow: policy });
+ * ```
+ */
+export type OverflowPolicy = 'wait' | 'drop-oldest' | 'drop-newest';
+
+/**
+ * Options of the {@link Channel} constructor.
+ *
+ * @example
+ * ```ts
+ * import { Channel, type ChannelOptions } from 'weft/channel';
+ *
+ * const options: ChannelOptions<string> = {
+ *   overflow: 'drop-newest',
+ *   onDrop: (line) => console.warn('dropped', line),
+ * };
+ * const logLines = new Channel<string>(1000, options);
+ * ```
+ */
+export interface ChannelOptions<T> {
+  /**
+   * What to do when the buffer is full; see {@link OverflowPolicy}. Default `'wait'`.
+   *
+   * @example
+   * ```ts
+   * import { Channel } from 'weft/channel';
+   *
+   * const latest = new Channel<number>(1, { overflow: 'drop-oldest' });
+   * latest.trySend(1);
+   * latest.trySend(2); // 1 is discarded
+   * ```
+   */
+  overflow?: OverflowPolicy | undefined;
+  /**
+   * Called synchronously with every value the overflow policy discards after the channel had taken responsibility
+   * for it: the oldest value under `'drop-oldest'`, and the value of a `send` (or `select` send case) under
+   * `'drop-newest'`. A `trySend` that returns `false` drops nothing: the caller still has its value. Use it to count
+   * drops or release resources held by dropped values. An exception it throws is reported as uncaught (like an
+   * event listener's) and does not affect the channel.
+   *
+   * @example Counting what a slow consumer missed
+   * ```ts
+   * import { Channel } from 'weft/channel';
+   *
+   * let missed = 0;
+   * const ticks = new Channel<number>(8, { overflow: 'drop-oldest', onDrop: () => missed++ });
+   * ```
+   */
+  onDrop?: ((value: T) => void) | undefined;
+}
+
+/** The result of {@link Channel.tryReceive}. */
+export type TryReceiveResult<T> = { ok: true; value: T } | { ok: false };
+
+/** Returned by the internal poll when there is nothing to receive right now. */
+export const EMPTY: unique symbol = Symbol('weft.channel.empty');
+
+const WAIT = 0;
+const DROP_OLDEST = 1;
+const DROP_NEWEST = 2;
+type Overflow = typeof WAIT | typeof DROP_OLDEST | typeof DROP_NEWEST;
+
+/**
+ * Privileged access to a channel's state, for `select` and the iterator; not part of the public API (the package
+ * index does not re-export it). Set once by a static block of {@link Channel}, which alone can read its `#` fields.
+ */
+export interface ChannelCore {
+  /** Takes a value now (from the buffer or a parked sender), or returns {@link EMPTY}. */
+  poll<T>(channel: Channel<T>): T | typeof EMPTY;
+  /** Whether a receive would complete now: a value is available, or the channel is closed and drained. */
+  canReceive<T>(channel: Channel<T>): boolean;
+  /** Whether a send on an open channel would complete now (a drop policy always completes). */
+  canSend<T>(channel: Channel<T>): boolean;
+  /** Sends now on an open channel for which {@link ChannelCore.canSend} holds, dropping per the overflow policy. */
+  sendNow<T>(channel: Channel<T>, value: T): void;
+  /** The reason given to `close`, `undefined` for a plain close. */
+  closeReason<T>(channel: Channel<T>): unknown;
+  receivers<T>(channel: Channel<T>): WaitQueue<ReceiverNode<T>>;
+  senders<T>(channel: Channel<T>): WaitQueue<SenderNode<T>>;
+  /** Calls `listener` once when the channel closes (at once if it already is), after close has done its work. */
+  onClose<T>(channel: Channel<T>, listener: () => void): void;
+}
+
+/** Assigned once, by the static block of {@link Channel}, before any channel exists. */
+export let channelCore: ChannelCore;
+
+/** `Promise.reject` for reasons of any type (abort reasons and close reasons need not be `Error`s). */
+export function rejectWith(reason: unknown): Promise<never> {
+  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the reason is the caller's choice
+  return Promise.reject(reason);
+}
+
+/** Throws unless `capacity` is a non-negative integer or `Infinity`. */
+export function assertCapacity(where: string, capacity: unknown): asserts capacity is number {
+  if (typeof capacity !== 'number') {
+    throw new TypeError(
+      `${where}: capacity must be a non-negative integer or Infinity, got ${describe(capacity)}`,
+    );
+  }
+  if (capacity !== Infinity && !(Number.isInteger(capacity) && capacity >= 0)) {
+    throw new RangeError(
+      `${where}: capacity must be a non-negative integer or Infinity, got ${describe(capacity)}`,
+    );
+  }
+}
+
+/** The error a receive gets from a closed, drained channel. */
+export function receiveClosedError(reason: unknown): unknown {
+  return reason === undefined ? new ChannelClosedError('receive from a closed channel') : reason;
+}
+
+/** The error a send gets from a closed channel; the close reason, if any, is its `cause`. */
+export function sendClosedError(reason: unknown): ChannelClosedError {
+  return reason === undefined
+    ? new ChannelClosedError('send on a closed channel')
+    : new ChannelClosedError('send on a closed channel', { cause: reason });
+}
+
+/**
+ * A typed, Go-style channel: a FIFO pipe between async producers and consumers, with backpressure.
+ *
+ * - **Unbuffered** (`new Channel()`, capacity 0): a rendezvous. `send` resolves only once a receiver has taken the
+ *   value, so producer and consumer move in lockstep.
+ * - **Buffered** (`new Channel(n)`): `send` resolves as soon as the value is in the buffer; it waits only while the
+ *   buffer is full (or discards a value instead, with an {@link OverflowPolicy} other than `'wait'`).
+ * - **Unbounded** (`new Channel(Infinity)`): `send` never waits. Use with care: nothing slows a fast producer down.
+ *
+ * Values are delivered exactly once and in FIFO order per sender. All waiting receivers (`receive`, `recv` cases of
+ * {@link select}, iterators) share one FIFO queue per channel; so do all waiting senders. Every call that can wait
+ * takes `{ signal, timeout }`: abort rejects with `signal.reason`, a timeout with a `DOMException` named
+ * `TimeoutError`, and either way the waiter leaves the queue at once, having sent or taken nothing.
+ *
+ * **Closing.** `close()` is idempotent. Buffered values stay receivable; once they are drained, `receive` rejects
+ * with {@link ChannelClosedError} and iteration ends. Sends on a closed channel reject with `ChannelClosedError`, and
+ * so do senders still waiting when it closes. Only the sending side should close a channel, as in Go.
+ *
+ * **Fairness to the event loop.** A producer and a consumer that await each other would otherwise ping-pong on the
+ * microtask queue forever, starving timers and I/O. Operations that complete at once are counted, and once they have
+ * kept the microtask queue busy for about 5 ms without a macrotask turn, the next ones settle on a macrotask turn
+ * (`setImmediate` on Node, a `MessageChannel` message in browsers). Nothing is reordered or lost; the event loop
+ * simply gets a turn about every 5 ms, at a cost of one macrotask per slice.
+ *
+ * @example Producer and consumer
+ * ```ts
+ * import { Channel } from 'weft/channel';
+ *
+ * const jobs = new Channel<string>(16);
+ *
+ * async function produce() {
+ *   for (const url of ['a', 'b', 'c']) await jobs.send(url); // waits while 16 jobs are queued
+ *   jobs.close();
+ * }
+ *
+ * async function consume() {
+ *   for await (const url of jobs) console.log('fetching', url); // ends once closed and drained
+ * }
+ *
+ * await Promise.all([produce(), consume()]);
+ * ```
+ *
+ * @example Cancellable receive
+ * ```ts
+ * import { Channel } from 'weft/channel';
+ *
+ * const replies = new Channel<string>();
+ * try {
+ *   const reply = await replies.receive({ timeout: 1000 });
+ *   console.log(reply);
+ * } catch (error) {
+ *   if (error instanceof DOMException && error.name === 'TimeoutError') console.log('no reply within 1 s');
+ * }
+ * ```
+ */
+export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
+  readonly #capacity: number;
+  readonly #overflow: Overflow;
+  readonly #onDrop: ((value: T) => void) | undefined;
+  readonly #buffer: RingBuffer<T>;
+  readonly #receivers = new WaitQueue<ReceiverNode<T>>();
+  readonly #senders = new WaitQueue<SenderNode<T>>();
+  #closed = false;
+  #closeReason: unknown = undefined;
+  #closeListeners: (() => void)[] | undefined = undefined;
+
+  static {
+    channelCore = {
+      poll: (channel) => channel.#poll(),
+      canReceive: (channel) => channel.#buffer.size > 0 || channel.#senders.length > 0 || channel.#closed,
+      canSend: (channel) =>
+        channel.#receivers.length > 0 ||
+        channel.#buffer.size < channel.#capacity ||
+        channel.#overflow !== WAIT,
+      sendNow: (channel, value) => {
+        if (!channel.#offer(value)) channel.#drop(value);
+      },
+      closeReason: (channel) => channel.#closeReason,
+      receivers: (channel) => channel.#receivers,
+      senders: (channel) => channel.#senders,
+      onClose: (channel, listener) => {
+        if (channel.#closed) listener();
+        else (channel.#closeListeners ??= []).push(listener);
+      },
+    };
+  }
+
+  /**
+   * @param capacity - How many values the channel buffers: `0` (the default) for an unbuffered rendezvous channel,
+   *   a positive integer for a buffered one, `Infinity` for an unbounded one.
+   * @param options - The overflow policy and a drop callback; see {@link ChannelOptions}.
+   * @throws TypeError if `capacity` is not a number, or an option has the wrong type or an unknown value.
+   * @throws RangeError if `capacity` is negative or fractional, or a drop policy is combined with capacity 0.
+   *
+   * @example The three kinds of channel
+   * ```ts
+   * import { Channel } from 'weft/channel';
+   *
+   * const rendezvous = new Channel<number>(); // send waits for a receiver
+   * const buffered = new Channel<number>(64); // send waits only while 64 values are queued
+   * const unbounded = new Channel<number>(Infinity); // send never waits
+   * const sliding = new Channel<number>(64, { overflow: 'drop-oldest' }); // send never waits, keeps the newest 64
+   * ```
+   */
+  constructor(capacity: number = 0, options?: ChannelOptions<T>) {
+    assertCapacity('Channel', capacity);
+    let overflow: Overflow = WAIT;
+    let onDrop: ((value: T) => void) | undefined;
+    if (options !== undefined) {
+      if (typeof options !== 'object' || options === null) {
+        throw new TypeError(`Channel: options must be an object, got ${describe(options)}`);
+      }
+      const policy: unknown = options.overflow;
+      if (policy === 'drop-oldest') overflow = DROP_OLDEST;
+      else if (policy === 'drop-newest') overflow = DROP_NEWEST;
+      else if (policy !== undefined && policy !== 'wait') {
+        throw new TypeError(
+          `Channel: overflow must be 'wait', 'drop-oldest' or 'drop-newest', got ${describe(policy)}`,
+        );
+      }
+      if (overflow !== WAIT && capacity === 0) {
+        throw new RangeError(`Channel: overflow ${describe(policy)} needs a capacity of at least 1, got 0`);
+      }
+      onDrop = options.onDrop;
+      if (onDrop !== undefined && typeof onDrop !== 'function') {
+        throw new TypeError(`Channel: onDrop must be a function, got ${describe(onDrop)}`);
+      }
+    }
+    this.#capacity = capacity;
+    this.#overflow = overflow;
+    this.#onDrop = onDrop;
+    this.#buffer = new RingBuffer<T>(Math.min(capacity, 16));
+  }
+
+  /**
+   * Sends `value`. Resolves once the value is buffered or taken by a receiver; on an unbuffered channel that means a
+   * receiver has it. While the buffer is full the sender waits its turn in the channel's FIFO of senders (unless a
+   * drop policy is set, in which case it never waits).
+   *
+   * @param value - The value to send.
+   * @param options - `signal` / `timeout` to stop waiting; the value is then not sent. `timeout: 0` sends only if
+   *   that is possible right now.
+   * @returns A promise that resolves when the value has been accepted.
+   *   Rejects with {@link ChannelClosedError} if the channel is closed, or closes while the sender waits (the close
+   *   reason, if any, is the error's `cause`); with `signal.reason` on abort; with a `TimeoutError` `DOMException`
+   *   on timeout; with `TypeError`/`RangeError` for bad options.
+   *
+   * @example Backpressure: the producer waits while the consumer is behind
+   * ```ts
+   * import { Channel } from 'weft/channel';
+   *
+   * const ch = new Channel<number>(2);
+   * await ch.send(1);
+   * await ch.send(2);
+   * const third = ch.send(3); // waits: the buffer is full
+   * console.log(await ch.receive()); // 1, and now `third` resolves
+   * await third;
+   * ```
+   */
+  send(value: T, options?: WaitOptions): Promise<void> {
+    if (options !== undefined) {
+      const error = waitOptionsError('Channel.send', options);
+      if (error !== undefined) return rejectWith(error);
+    }
+    if (this.#closed) return Promise.reject(sendClosedError(this.#closeReason));
+    if (this.#offer(value)) return settleVoidNow();
+    if (this.#overflow === DROP_NEWEST) {
+      this.#drop(value);
+      return settleVoidNow();
+    }
+    const timeout = options?.timeout;
+    if (timeout === 0) return Promise.reject(timeoutError('Channel.send', 0));
+    const waiter = new SendWaiter(this.#senders, value);
+    this.#senders.push(waiter);
+    return waiter.wait(options?.signal, timeout);
+  }
+
+  /**
+   * Sends `value` only if that is possible right now, without waiting.
+   *
+   * @param value - The value to send.
+   * @returns `true` if the value was accepted (taken by a waiting receiver, buffered, or buffered after discarding
+   *   the oldest value under `'drop-oldest'`); `false` if the channel is closed, or the buffer is full under
+   *   `'wait'` or `'drop-newest'` (the value was not sent and is still yours).
+   *
+   * @example Shedding load instead of waiting
+   * ```ts
+   * import { Channel } from 'weft/channel';
+   *
+   * const work = new Channel<string>(100);
+   * if (!work.trySend('resize image 42')) console.warn('busy, request rejected');
+   * ```
+   */
+  trySend(value: T): boolean {
+    if (this.#closed) return false;
+    return this.#offer(value);
+  }
+
+  /**
+   * Receives the next value: the oldest buffered one, or the value of the sender that has waited longest. While
+   * there is none, the receiver waits its turn in the channel's FIFO of receivers.
+   *
+   * @param options - `signal` / `timeout` to stop waiting; nothing is taken then. `timeout: 0` receives only if a
+   *   value is available right now.
+   * @returns A promise for the value. Rejects with {@link ChannelClosedError} once the channel is closed and drained
+   *   (or with the reason passed to {@link Channel.close}); with `signal.reason` on abort; with a `TimeoutError`
+   *   `DOMException` on timeout; with `TypeError`/`RangeError` for bad options.
+   *
+   * @example
+   * ```ts
+   * import { Channel, ChannelClosedError } from 'weft/channel';
+   *
+   * const ch = new Channel<number>(1);
+   * await ch.send(7);
+   * ch.close();
+   * console.log(await ch.receive()); // 7: buffered values survive close
+   * await ch.receive().catch((error: unknown) => console.log(error instanceof ChannelClosedError)); // true
+   * ```
+   */
+  receive(options?: WaitOptions): Promise<T> {
+    if (options !== undefined) {
+      const error = waitOptionsError('Channel.receive', options);
+      if (error !== undefined) return rejectWith(error);
+    }
+    const value = this.#poll();
+    if (value !== EMPTY) return settleNow(value);
+    if (this.#closed) return rejectWith(receiveClosedError(this.#closeReason));
+    const timeout = options?.timeout;
+    if (timeout === 0) return Promise.reject(timeoutError('Channel.receive', 0));
+    const waiter = new ReceiveWaiter(this.#receivers);
+    this.#receivers.push(waiter);
+    return waiter.wait(options?.signal, timeout);
+  }
+
+  /**
+   * Receives a value only if one is available right now, without waiting.
+   *
+   * @returns `{ ok: true, value }` with the value taken, or `{ ok: false }` if there is none (check
+   *   {@link Channel.closed} to tell "empty for now" from "closed and drained").
+   *
+   * @example Draining what is there
+   * ```ts
+   * import { Channel } from 'weft/channel';
+   *
+   * const ch = new Channel<number>(8);
+   * ch.trySend(1);
+   * ch.trySend(2);
+   * for (let r = ch.tryReceive(); r.ok; r = ch.tryReceive()) console.log(r.value);
+   * ```
+   */
+  tryReceive(): TryReceiveResult<T> {
+    const value = this.#poll();
+    return value === EMPTY ? { ok: false } : { ok: true, value };
+  }
+
+  /**
+   * Closes the channel. Idempotent: only the first call has an effect.
+   *
+   * Buffered values stay receivable. Senders still waiting reject with {@link ChannelClosedError}, as do later
+   * sends; `trySend` returns `false`. Once the buffer is drained, receivers reject with `ChannelClosedError`,
+   * iteration ends and `recv` cases of {@link select} complete with `ok: false`.
+   *
+   * @param reason - Optional. When given, it marks an abnormal end (an upstream failure): once drained, `receive`
+   *   and `select` reject with `reason` itself and iteration throws it, instead of ending quietly; senders get a
+   *   `ChannelClosedError` whose `cause` is `reason`. This is how the pipeline helpers carry an error downstream.
+   *
+   * @example
+   * ```ts
+   * import { Channel } from 'weft/channel';
+   *
+   * const ch = new Channel<string>(4);
+   * await ch.send('last words');
+   * ch.close();
+   * for await (const message of ch) console.log(message); // 'last words', then the loop ends
+   * ```
+   *
+   * @example Passing a failure downstream
+   * ```ts
+   * import { Channel } from 'weft/channel';
+   *
+   * const rows = new Channel<string>(4);
+   * rows.close(new Error('database connection lost'));
+   * try {
+   *   for await (const row of rows) console.log(row);
+   * } catch (error) {
+   *   console.error(error); // Error: database connection lost
+   * }
+   * ```
+   */
+  close(reason?: unknown): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closeReason = reason;
+    if (this.#senders.length > 0) {
+      for (const sender of this.#senders.drain()) sender.reject(sendClosedError(reason));
+    }
+    // Receivers only wait on an empty buffer, so every one of them now sees "closed and drained".
+    if (this.#receivers.length > 0) {
+      for (const receiver of this.#receivers.drain()) receiver.end(reason);
+    }
+    const listeners = this.#closeListeners;
+    if (listeners !== undefined) {
+      this.#closeListeners = undefined;
+      for (const listener of listeners) listener();
+    }
+  }
+
+  /**
+   * Closes the channel, for `await using`.
+   *
+   * @returns A resolved promise.
+   *
+   * @example
+   * ```ts
+   * import { Channel } from 'weft/channel';
+   *
+   * {
+   *   await using results = new Channel<number>(16);
+   *   results.trySend(1);
+   * } // closed here
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
+  /**
+   * Iterates over received values until the channel is closed and drained. Leaving the loop early (`break`,
+   * `return`, an exception) does not close the channel and takes no value beyond the last one delivered, so another
+   * consumer can carry on. Several loops over one channel share its values (each value goes to exactly one of them).
+   *
+   * @returns An async iterator; see {@link Channel.values} for one that can be aborted.
+   *
+   * @example
+   * ```ts
+   * import { Channel } from 'weft/channel';
+   *
+   * const ch = new Channel<number>(Infinity);
+   * for (const n of [1, 2, 3]) ch.trySend(n);
+   * ch.close();
+   * for await (const n of ch) console.log(n); // 1, 2, 3
+   * ```
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return new ChannelIterator(this, undefined, undefined);
+  }
+
+  /**
+   * Like iterating the channel directly, with cancellation: aborting `signal` makes the pending (or next) step
+   * reject with `signal.reason`, which exits a `for await` loop by throwing; `timeout` limits how long each single
+   * step may wait for a value (an idle timeout), rejecting with a `TimeoutError` `DOMException`. Nothing is taken
+   * from the channel by a step that rejects.
+   *
+   * @param options - `signal` and a per-step `timeout`.
+   * @returns An async iterator over the channel's values.
+   * @throws TypeError if `options` or `signal` has the wrong type; RangeError for a negative or NaN `timeout`.
+   *
+   * @example Stop consuming when the user cancels
+   * ```ts
+   * import { Channel } from 'weft/channel';
+   *
+   * const events = new Channel<string>(32);
+   * const controller = new AbortController();
+   * setTimeout(() => controller.abort(), 1000);
+   * try {
+   *   for await (const event of events.values({ signal: controller.signal })) console.log(event);
+   * } catch (error) {
+   *   if ((error as Error).name !== 'AbortError') throw error;
+   * }
+   * ```
+   */
+  values(options?: WaitOptions): AsyncIterableIterator<T> {
+    if (options === undefined) return new ChannelIterator(this, undefined, undefined);
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`Channel.values: options must be an object, got ${describe(options)}`);
+    }
+    const { signal, timeout } = options;
+    // A signal that is already aborted is not a bad argument: the first step rejects with its reason.
+    const error = waitOptionsError('Channel.values', { timeout });
+    if (error !== undefined) throw error as Error;
+    if (signal !== undefined && !isAbortSignal(signal)) {
+      throw new TypeError(`Channel.values: signal must be an AbortSignal, got ${describe(signal)}`);
+    }
+    return new ChannelIterator(this, signal, timeout);
+  }
+
+  /**
+   * Whether {@link Channel.close} has been called. A closed channel may still hold buffered values.
+   *
+   * @example
+   * ```ts
+   * import { Channel } from 'weft/channel';
+   *
+   * const ch = new Channel<number>(1);
+   * ch.close();
+   * console.log(ch.closed, ch.trySend(1)); // true false
+   * ```
+   */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Number of values buffered right now. A sender waiting on a full or unbuffered channel is not counted (see
+   * {@link Channel.pendingSenders}).
+   *
+   * @example
+   * ```ts
+   * import { Channel } from 'weft/channel';
+   *
+   * const ch = new Channel<number>(8);
+   * ch.trySend(1);
+   * ch.trySend(2);
+   * console.log(ch.size); // 2
+   * ```
+   */
+  get size(): number {
+    return this.#buffer.size;
+  }
+
+  /**
+   * The capacity given to the constructor: `0` for unbuffered, `Infinity` for unbounded.
+   *
+   * @example
+   * ```ts
+   * import { Channel } from 'weft/channel';
+   *
+   * console.log(new Channel().capacity, new Channel(Infinity).capacity); // 0 Infinity
+   * ```
+   */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /**
+   * Number of senders waiting in the channel's queue: pending `send` calls and `send` cases of blocked
+   * {@link select} calls. An aborted or timed-out sender leaves the queue at once, so this returns to 0 when nobody
+   * waits; useful for monitoring and in tests.
+   *
+   * @example
+   * ```ts
+   * import { Channel } from 'weft/channel';
+   *
+   * const ch = new Channel<number>();
+   * void ch.send(1);
+   * console.log(ch.pendingSenders); // 1: waiting for a receiver
+   * ```
+   */
+  get pendingSenders(): number {
+    return this.#senders.length;
+  }
+
+  /**
+   * Number of receivers waiting in the channel's queue: pending `receive` calls, iterator steps and `recv` cases of
+   * blocked {@link select} calls. Cancelled receivers leave the queue at once.
+   *
+   * @example
+   * ```ts
+   * import { Channel } from 'weft/channel';
+   *
+   * const ch = new Channel<number>();
+   * void ch.receive();
+   * console.log(ch.pendingReceivers); // 1
+   * ```
+   */
+  get pendingReceivers(): number {
+    return this.#receivers.length;
+  }
+
+  /** Takes a value now: the oldest buffered one (refilling from the oldest waiting sender), or a waiting sender's. */
+  #poll(): T | typeof EMPTY {
+    const buffer = this.#buffer;
+    if (buffer.size > 0) {
+      const value = buffer.shift();
+      if (this.#senders.length > 0) {
+        const sender = this.#senders.shift()!;
+        buffer.push(sender.value);
+        sender.taken();
+      }
+      return value;
+    }
+    const sender = this.#senders.shift();
+    if (sender === undefined) return EMPTY;
+    const value = sender.value;
+    sender.taken();
+    return value;
+  }
+
+  /** Hands `value` to the oldest waiting receiver or buffers it; `false` if it would have to wait or be dropped. */
+  #offer(value: T): boolean {
+    const receiver = this.#receivers.shift();
+    if (receiver !== undefined) {
+      receiver.deliver(value);
+      return true;
+    }
+    const buffer = this.#buffer;
+    if (buffer.size < this.#capacity) {
+      buffer.push(value);
+      return true;
+    }
+    if (this.#overflow !== DROP_OLDEST) return false;
+    const oldest = buffer.shift();
+    buffer.push(value);
+    this.#drop(oldest);
+    return true;
+  }
+
+  #drop(value: T): void {
+    const onDrop = this.#onDrop;
+    if (onDrop === undefined) return;
+    try {
+      onDrop(value);
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+}
+
+class ReceiveWaiter<T> extends Waiter<T> implements ReceiverNode<T> {
+  constructor(private readonly queue: WaitQueue<ReceiverNode<T>>) {
+    super();
+  }
+
+  get operation(): string {
+    return 'Channel.receive';
+  }
+
+  deliver(value: T): void {
+    this.grant(value);
+  }
+
+  end(reason: unknown): void {
+    this.fail(receiveClosedError(reason));
+  }
+
+  cancel(reason: unknown): void {
+    this.queue.remove(this);
+    this.fail(reason);
+  }
+}
+
+class SendWaiter<T> extends Waiter<void> implements SenderNode<T> {
+  constructor(
+    private readonly queue: WaitQueue<SenderNode<T>>,
+    readonly value: T,
+  ) {
+    super();
+  }
+
+  get operation(): string {
+    return 'Channel.send';
+  }
+
+  taken(): void {
+    this.grant(undefined);
+  }
+
+  reject(error: unknown): void {
+    this.fail(error);
+  }
+
+  cancel(reason: unknown): void {
+    this.queue.remove(this);
+    this.fail(reason);
+  }
+}
+
+/** One step of a {@link ChannelIterator} waiting for a value. */
+class StepWaiter<T> extends Waiter<IteratorResult<T, undefined>> implements ReceiverNode<T> {
+  constructor(
+    private readonly queue: WaitQueue<ReceiverNode<T>>,
+    private readonly iterator: ChannelIterator<T>,
+  ) {
+    super();
+  }
+
+  get operation(): string {
+    return 'Channel iterator step';
+  }
+
+  deliver(value: T): void {
+    this.grant({ value, done: false });
+  }
+
+  end(reason: unknown): void {
+    this.iterator.done = true;
+    if (reason === undefined) this.grant({ value: undefined, done: true });
+    else this.fail(reason);
+  }
+
+  cancel(reason: unknown): void {
+    this.queue.remove(this);
+    this.fail(reason);
+  }
+}
+
+class ChannelIterator<T> implements AsyncIterableIterator<T> {
+  done = false;
+
+  constructor(
+    private readonly channel: Channel<T>,
+    private readonly signal: AbortSignal | undefined,
+    private readonly timeout: number | undefined,
+  ) {}
+
+  next(): Promise<IteratorResult<T, undefined>> {
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    const signal = this.signal;
+    if (signal !== undefined && signal.aborted) return rejectWith(signal.reason);
+    const channel = this.channel;
+    const value = channelCore.poll(channel);
+    if (value !== EMPTY) return settleNow<IteratorResult<T, undefined>>({ value, done: false });
+    if (channel.closed) {
+      this.done = true;
+      const reason = channelCore.closeReason(channel);
+      return reason === undefined ? Promise.resolve({ value: undefined, done: true }) : rejectWith(reason);
+    }
+    if (this.timeout === 0) return Promise.reject(timeoutError('Channel iterator step', 0));
+    const receivers = channelCore.receivers(channel);
+    const waiter = new StepWaiter(receivers, this);
+    receivers.push(waiter);
+    return waiter.wait(signal, this.timeout);
+  }
+
+  return(): Promise<IteratorResult<T, undefined>> {
+    this.done = true;
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}

@@ -1,0 +1,106 @@
+import { ChannelClosedError } from '../errors.js';
+import { isAbortSignal } from '../internal/cancel.js';
+import { describe } from '../internal/validate.js';
+import { assertCapacity, Channel, channelCore } from './channel.js';
+
+/**
+ * Options shared by the pipeline helpers ({@link channelFrom}, {@link mergeChannels}, {@link mapChannel}): each
+ * helper runs a *stage* that feeds a new output channel.
+ *
+ * A stage ends in one of three ways:
+ * - its input is exhausted: the output is closed, and consumers see the end after draining it;
+ * - it fails (the source throws, `fn` rejects, an input channel was closed with a reason): the output is closed
+ *   with that error, so consumers get it (`receive` rejects with it, `for await` throws it) after draining;
+ * - it is cancelled: aborting `signal` closes the output with `signal.reason`; closing the output from the
+ *   consuming side stops the stage too. Either way the stage stops taking input at once.
+ *
+ * @example
+ * ```ts
+ * import { channelFrom, type StageOptions } from 'weft/channel';
+ *
+ * const controller = new AbortController();
+ * const options: StageOptions = { capacity: 16, signal: controller.signal };
+ * const numbers = channelFrom([1, 2, 3], options);
+ * ```
+ */
+export interface StageOptions {
+  /**
+   * Capacity of the output channel (see the {@link Channel} constructor). Default `0`: unbuffered, so the stage
+   * runs at most one value ahead of its consumer.
+   *
+   * @example
+   * ```ts
+   * import { channelFrom } from 'weft/channel';
+   *
+   * const lines = channelFrom(['a', 'b'], { capacity: 64 });
+   * ```
+   */
+  capacity?: number | undefined;
+  /**
+   * Cancels the stage: it stops taking input and closes its output with `signal.reason`.
+   *
+   * @example
+   * ```ts
+   * import { channelFrom } from 'weft/channel';
+   *
+   * const numbers = channelFrom([1, 2, 3], { signal: AbortSignal.timeout(5000) });
+   * ```
+   */
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * The lifetime of one pipeline stage: its output channel and an internal signal that aborts when the caller's
+ * signal aborts or the output is closed downstream. Internal; not exported from the package.
+ */
+export class Stage<R> {
+  readonly output: Channel<R>;
+  readonly #controller = new AbortController();
+  readonly #callerSignal: AbortSignal | undefined;
+
+  constructor(where: string, options: StageOptions | undefined) {
+    let capacity = 0;
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      if (typeof options !== 'object' || options === null) {
+        throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+      }
+      if (options.capacity !== undefined) {
+        assertCapacity(where, options.capacity);
+        capacity = options.capacity;
+      }
+      signal = options.signal;
+      if (signal !== undefined && !isAbortSignal(signal)) {
+        throw new TypeError(`${where}: signal must be an AbortSignal, got ${describe(signal)}`);
+      }
+    }
+    this.output = new Channel<R>(capacity);
+    this.#callerSignal = signal;
+    if (signal !== undefined) {
+      if (signal.aborted) this.handleEvent();
+      else signal.addEventListener('abort', this);
+    }
+    channelCore.onClose(this.output, () => {
+      this.#controller.abort(new ChannelClosedError(`${where}: the output channel was closed`));
+    });
+  }
+
+  /** Aborts when the stage must stop: the caller aborted, the output closed, or the stage failed. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** The caller's signal aborted: stop at once, even if the stage is stuck waiting on a source. */
+  handleEvent(): void {
+    const reason: unknown = this.#callerSignal!.reason;
+    this.#controller.abort(reason);
+    this.output.close(reason);
+  }
+
+  /** Ends the stage: closes the output, with `error` when it failed or was cancelled. */
+  finish(error?: unknown): void {
+    this.#callerSignal?.removeEventListener('abort', this);
+    if (error !== undefined && !this.#controller.signal.aborted) this.#controller.abort(error);
+    this.output.close(error);
+  }
+}

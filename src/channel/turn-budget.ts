@@ -1,0 +1,117 @@
+/**
+ * Anti-starvation for channel hand-offs.
+ *
+ * Every channel operation that completes at once (a value was buffered or taken on the spot) returns an
+ * already-settled promise, so a producer and a consumer awaiting each other can ping-pong on the microtask queue
+ * forever and the event loop would never get to timers or I/O. To prevent that, immediate completions are counted,
+ * and every {@link CHECK_EVERY} of them the clock is read:
+ *
+ * - the first check arms a sentinel macrotask (`setImmediate` on Node, a `MessageChannel` message in browsers,
+ *   `setTimeout(0)` elsewhere) and starts a slice;
+ * - when the sentinel runs, the event loop has had a turn: the slice ends and the count starts over;
+ * - if a check finds the slice older than {@link SLICE_MS} while the sentinel is still waiting, the microtask queue
+ *   has been running all that time, so from then on immediate completions are settled by the sentinel instead of
+ *   at once. The operation itself has already taken effect (nothing is reordered, lost or duplicated); only the
+ *   caller's continuation waits for one macrotask turn, in which timers and I/O are served.
+ *
+ * Hot loops therefore hand the event loop back about every {@link SLICE_MS} ms, at a cost of one macrotask per
+ * slice, and programs that are not hot never see a deferral. The timer functions and the clock are captured when
+ * this module loads, so test frameworks' fake timers installed later cannot freeze a channel.
+ */
+
+/** Immediate completions between two clock reads. */
+export const CHECK_EVERY = 64;
+
+/** Longest stretch, in ms, that channel hand-offs keep the microtask queue busy before yielding a macrotask turn. */
+export const SLICE_MS = 5;
+
+type Settle = (value: unknown) => void;
+
+const now: () => number = performance.now.bind(performance);
+const scheduleTurn: () => void = pickMacrotask();
+
+let count = 0;
+let armed = false;
+let exhausted = false;
+let sliceStart = 0;
+let parkedSettles: Settle[] = [];
+let parkedValues: unknown[] = [];
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+let capturedSettle: Settle;
+function captureSettle(resolve: Settle): void {
+  capturedSettle = resolve;
+}
+
+/** A promise for `value` that is settled now, or at the next macrotask turn when the slice is spent. */
+export function settleNow<T>(value: T): Promise<T> {
+  if (++count < CHECK_EVERY || !sliceSpent()) return Promise.resolve(value);
+  return park(value);
+}
+
+/** {@link settleNow} for `void`: a shared resolved promise on the fast path. */
+export function settleVoidNow(): Promise<void> {
+  if (++count < CHECK_EVERY || !sliceSpent()) return RESOLVED;
+  return park(undefined);
+}
+
+function sliceSpent(): boolean {
+  if (exhausted) return true;
+  count = 0;
+  if (!armed) {
+    armed = true;
+    sliceStart = now();
+    scheduleTurn();
+    return false;
+  }
+  if (now() - sliceStart < SLICE_MS) return false;
+  exhausted = true;
+  return true;
+}
+
+function park<T>(value: T): Promise<T> {
+  const promise = new Promise<T>(captureSettle as (resolve: (value: T) => void) => void);
+  parkedSettles.push(capturedSettle);
+  parkedValues.push(value);
+  return promise;
+}
+
+function onTurn(): void {
+  armed = false;
+  exhausted = false;
+  count = 0;
+  if (parkedSettles.length === 0) return;
+  const settles = parkedSettles;
+  const values = parkedValues;
+  parkedSettles = [];
+  parkedValues = [];
+  for (let i = 0; i < settles.length; i++) settles[i]!(values[i]);
+}
+
+interface MacrotaskGlobals {
+  setImmediate?: (callback: () => void) => unknown;
+  MessageChannel?: typeof MessageChannel;
+  setTimeout: (callback: () => void, ms: number) => unknown;
+}
+
+/** Detected at runtime from `globalThis`, so the module stays free of `node:` imports and runs in browsers. */
+function pickMacrotask(): () => void {
+  const globals = globalThis as unknown as MacrotaskGlobals;
+  const setImmediateFn = globals.setImmediate;
+  if (typeof setImmediateFn === 'function') return () => void setImmediateFn(onTurn);
+  const MessageChannelClass = globals.MessageChannel;
+  if (typeof MessageChannelClass === 'function') {
+    let port: MessagePort | undefined;
+    return () => {
+      if (port === undefined) {
+        const channel = new MessageChannelClass();
+        channel.port1.onmessage = onTurn;
+        port = channel.port2;
+      }
+      port.postMessage(null);
+    };
+  }
+  const setTimeoutFn = globals.setTimeout;
+  return () => void setTimeoutFn(onTurn, 0);
+}

@@ -1,0 +1,117 @@
+import { describe } from '../internal/validate.js';
+import type { EngineOptions } from './engine.js';
+import type { ResourceLimits, Transport } from './transport.js';
+
+/**
+ * Options of {@link WorkerPool}.
+ *
+ * @example A pool for request handlers: bounded queue, every task limited to 2 s
+ * ```ts
+ * import { WorkerPool } from 'weft/pool';
+ *
+ * const pool = new WorkerPool({
+ *   worker: new URL('./worker.js', import.meta.url),
+ *   minThreads: 2,
+ *   maxThreads: 4,
+ *   maxQueue: 1000,
+ *   taskTimeout: 2000,
+ * });
+ * ```
+ */
+export interface WorkerPoolOptions {
+  /**
+   * The worker file: an absolute path, a `file:` URL string, or a `URL` (`new URL('./worker.js', import.meta.url)`).
+   * It may be ESM or CommonJS; TypeScript works through a loader (`execArgv: ['--import', 'tsx']`). It must call
+   * `expose()` from `weft/worker`.
+   */
+  worker: string | URL;
+  /** Threads kept alive even when idle (started at once). Default `0`. */
+  minThreads?: number | undefined;
+  /** Most threads at a time. Default: the number of available cores (`os.availableParallelism()`). */
+  maxThreads?: number | undefined;
+  /** Milliseconds an idle thread above `minThreads` lives before it is stopped. Default `10_000`; `Infinity` keeps them. */
+  idleTimeout?: number | undefined;
+  /**
+   * Most accepted tasks waiting to start: at most `maxThreads + maxQueue` tasks are accepted at a time, and `run`
+   * rejects with `QueueFullError` beyond that. Default `Infinity`.
+   */
+  maxQueue?: number | undefined;
+  /** Default run-time limit of `run` tasks in ms, counted from the task's start (queue time does not count). */
+  taskTimeout?: number | undefined;
+  /**
+   * Milliseconds a worker gets to stop a task that was aborted or timed out (its `this.signal` is aborted at once)
+   * before it is terminated and replaced. The caller's promise rejects at once either way. Default `1000`.
+   */
+  abortGrace?: number | undefined;
+  /** Name of the threads (`name #1`, `name #2`, ...), shown in debuggers. Default `'weft-pool'`. */
+  name?: string | undefined;
+  /** Node: `execArgv` of the workers, e.g. `['--import', 'tsx']` for TypeScript workers. Default: the parent's. */
+  execArgv?: string[] | undefined;
+  /** Node: environment of the workers. Default: a copy of the parent's `process.env`. */
+  env?: Record<string, string | undefined> | undefined;
+  /** Node: heap limits per worker; a worker that exceeds them dies and its task rejects `WorkerCrashedError`. */
+  resourceLimits?: ResourceLimits | undefined;
+}
+
+const WHERE = 'WorkerPool';
+
+function nonNegativeInteger(name: string, value: unknown, infinityAllowed: boolean): number {
+  if (typeof value !== 'number') {
+    throw new TypeError(`${WHERE}: ${name} must be a non-negative integer, got ${describe(value)}`);
+  }
+  if (!(Number.isInteger(value) || (infinityAllowed && value === Infinity)) || value < 0) {
+    throw new RangeError(`${WHERE}: ${name} must be a non-negative integer, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function milliseconds(name: string, value: unknown): number {
+  if (typeof value !== 'number') {
+    throw new TypeError(`${WHERE}: ${name} must be a non-negative number of milliseconds, got ${describe(value)}`);
+  }
+  if (Number.isNaN(value) || value < 0) {
+    throw new RangeError(`${WHERE}: ${name} must be a non-negative number of milliseconds, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Validates the options, fills in defaults, and throws `TypeError` / `RangeError` naming a bad one. */
+export function resolveOptions(options: WorkerPoolOptions, transport: Transport): EngineOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`${WHERE}: options must be an object with a worker, got ${describe(options)}`);
+  }
+  const worker = transport.resolve(options.worker);
+  const minThreads = options.minThreads === undefined ? 0 : nonNegativeInteger('minThreads', options.minThreads, false);
+  let maxThreads: number;
+  if (options.maxThreads === undefined) {
+    maxThreads = Math.max(1, transport.defaultThreads(), minThreads);
+  } else {
+    maxThreads = nonNegativeInteger('maxThreads', options.maxThreads, false);
+    if (maxThreads === 0) throw new RangeError(`${WHERE}: maxThreads must be a positive integer, got 0`);
+    if (minThreads > maxThreads) {
+      throw new RangeError(`${WHERE}: minThreads must not exceed maxThreads (${maxThreads}), got ${minThreads}`);
+    }
+  }
+  const name = options.name ?? 'weft-pool';
+  if (typeof name !== 'string') throw new TypeError(`${WHERE}: name must be a string, got ${describe(name)}`);
+  const { execArgv, env, resourceLimits } = options;
+  if (execArgv !== undefined && (!Array.isArray(execArgv) || execArgv.some((a) => typeof a !== 'string'))) {
+    throw new TypeError(`${WHERE}: execArgv must be an array of strings, got ${describe(execArgv)}`);
+  }
+  if (env !== undefined && (env === null || typeof env !== 'object')) {
+    throw new TypeError(`${WHERE}: env must be an object, got ${describe(env)}`);
+  }
+  if (resourceLimits !== undefined && (resourceLimits === null || typeof resourceLimits !== 'object')) {
+    throw new TypeError(`${WHERE}: resourceLimits must be an object, got ${describe(resourceLimits)}`);
+  }
+  return {
+    worker,
+    minThreads,
+    maxThreads,
+    idleTimeout: options.idleTimeout === undefined ? 10_000 : milliseconds('idleTimeout', options.idleTimeout),
+    maxQueue: options.maxQueue === undefined ? Infinity : nonNegativeInteger('maxQueue', options.maxQueue, true),
+    taskTimeout: options.taskTimeout === undefined ? Infinity : milliseconds('taskTimeout', options.taskTimeout),
+    abortGrace: options.abortGrace === undefined ? 1000 : milliseconds('abortGrace', options.abortGrace),
+    spawn: { name, execArgv, env, resourceLimits },
+  };
+}

@@ -1,0 +1,163 @@
+import { STREAM_WINDOW } from './protocol.js';
+import type { Task } from './task.js';
+
+/** Starts the task behind a reader on its first `next()`; returns the task, or the error to reject with. */
+export type StreamStarter = (reader: StreamReader<unknown>) => Task | { error: unknown };
+
+/** Stops a running stream early and resolves once its worker has let go of it. */
+export type StreamStopper = (task: Task) => void;
+
+interface PendingRead {
+  resolve(result: IteratorResult<never>): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * The consumer side of `WorkerPool.stream`: an async iterator fed by its task's yielded values. The worker may run
+ * ahead of the consumer by at most {@link STREAM_WINDOW} values; credit is granted back as values are taken.
+ */
+export class StreamReader<R> implements AsyncIterableIterator<R> {
+  private task: Task | undefined = undefined;
+  private started = false;
+  /** Values received and not yet taken, from `head`. */
+  private values: unknown[] = [];
+  private head = 0;
+  /** Pending `next()` calls, from `readHead` (more than one only when the consumer does not await each). */
+  private reads: PendingRead[] = [];
+  private readHead = 0;
+  /** No more values will arrive (the stream ended, failed, or was stopped). */
+  private ended = false;
+  private failed = false;
+  private failure: unknown = undefined;
+  /** Values taken since credit was last granted. */
+  private taken = 0;
+  private settled: Promise<void> | undefined = undefined;
+
+  constructor(
+    private readonly begin: StreamStarter,
+    private readonly stop: StreamStopper,
+    private readonly credit: (task: Task, values: number) => void,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<R>> {
+    if (!this.started) this.start();
+    if (this.head < this.values.length) return Promise.resolve({ done: false, value: this.take() as R });
+    if (this.failed) {
+      this.failed = false;
+      const failure = this.failure;
+      this.failure = undefined;
+      return Promise.reject(failure);
+    }
+    if (this.ended) return Promise.resolve({ done: true, value: undefined });
+    return new Promise<IteratorResult<R>>((resolve, reject) => this.reads.push({ resolve, reject }));
+  }
+
+  /** Stops the stream (a `break` out of `for await` calls this) and resolves once the worker's generator ended. */
+  async return(): Promise<IteratorResult<R>> {
+    this.started = true;
+    this.values = [];
+    this.head = 0;
+    this.failed = false;
+    this.failure = undefined;
+    const wasEnded = this.ended;
+    this.ended = true;
+    this.resolveReads();
+    const task = this.task;
+    if (!wasEnded && task !== undefined) this.stop(task);
+    if (this.settled !== undefined) await this.settled;
+    return { done: true, value: undefined };
+  }
+
+  private start(): void {
+    this.started = true;
+    const started = this.begin(this as StreamReader<unknown>);
+    if (!('error' in started)) {
+      this.task = started;
+      return;
+    }
+    this.ended = true;
+    this.failed = true;
+    this.failure = started.error;
+  }
+
+  /** Wires the task's completion to this reader (called by the engine once the task is accepted). */
+  attach(completion: Promise<unknown>): void {
+    this.settled = completion.then(
+      () => this.end(),
+      (error: unknown) => this.fail(error),
+    );
+  }
+
+  /** A value from the worker. */
+  push(value: unknown): void {
+    if (this.ended) return;
+    const read = this.nextRead();
+    if (read !== undefined) {
+      this.grant();
+      read.resolve({ done: false, value: value as never });
+    } else {
+      this.values.push(value);
+    }
+  }
+
+  private take(): unknown {
+    const value = this.values[this.head];
+    this.values[this.head++] = undefined;
+    if (this.head === this.values.length) {
+      this.values.length = 0;
+      this.head = 0;
+    }
+    this.grant();
+    return value;
+  }
+
+  private grant(): void {
+    if (++this.taken >= STREAM_WINDOW >> 1 && this.task !== undefined && !this.ended) {
+      this.credit(this.task, this.taken);
+      this.taken = 0;
+    }
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.resolveReads();
+  }
+
+  private fail(error: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    const read = this.nextRead();
+    if (read !== undefined) read.reject(error);
+    else {
+      this.failed = true;
+      this.failure = error;
+    }
+    this.resolveReads();
+  }
+
+  private nextRead(): PendingRead | undefined {
+    if (this.readHead === this.reads.length) return undefined;
+    const read = this.reads[this.readHead++];
+    if (this.readHead === this.reads.length) {
+      this.reads.length = 0;
+      this.readHead = 0;
+    }
+    return read;
+  }
+
+  /** Drops values not yet taken (the stream was aborted: the consumer should not see more). */
+  discard(): void {
+    this.values = [];
+    this.head = 0;
+  }
+
+  private resolveReads(): void {
+    for (let read = this.nextRead(); read !== undefined; read = this.nextRead()) {
+      read.resolve({ done: true, value: undefined });
+    }
+  }
+}

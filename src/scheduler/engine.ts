@@ -1,0 +1,285 @@
+/**
+ * The scheduler's engine: run queues per priority, time slices, and the yield-point budget.
+ *
+ * A slice starts in a macrotask and runs ready tasks, best first, until its budget is spent: `sliceMs` of wall-clock
+ * time or `sliceYields` yield points, whichever comes first. Then the next slice is queued as a macrotask, so timers
+ * and I/O are served in between.
+ *
+ * Yield points are counted down, not timed: the clock is read only when `countdown` reaches zero, and the next
+ * countdown is calibrated from the time the last one took, aiming at a clock read every tenth of a slice (never past
+ * the deadline, never more than MAX_INTERVAL yield points apart). A yield point therefore costs a decrement and a
+ * compare.
+ *
+ * Async tasks run in microtasks, outside this loop's stack. After resuming one the drain steps aside (re-queueing
+ * itself as a microtask) for as long as that task keeps passing yield points, so it is not overtaken by
+ * lower-priority work; once it parks, finishes, or awaits something else, the drain goes on.
+ */
+import { WaitQueue } from '../internal/wait-queue.js';
+import { now, queueMacrotask } from './macrotask.js';
+import type { SpawnFunction, TaskImpl } from './task.js';
+
+/** Yield points run on. */
+const RUN = 0;
+/** Yield points give way because a task of higher priority is ready (the slice goes on). */
+export const PREEMPT = 1;
+/** Yield points give way because the slice is spent (the next one is a macrotask away). */
+const SPENT = 2;
+
+/** Most yield points between two clock reads. */
+const MAX_INTERVAL = 1024;
+/** Most yield points a task gets before its first clock read after a task switch. */
+const SWITCH_INTERVAL = 8;
+
+export class Engine {
+  /** Yield points left before the next clock read. Decremented by every yield point. */
+  countdown = 1;
+  /** The countdown's last starting value. */
+  private interval = 1;
+  /** RUN, PREEMPT or SPENT. */
+  reason = SPENT;
+  private deadline = 0;
+  private lastCheck = 0;
+  /** The latest clock reading, for aging. */
+  private clock = 0;
+  /** Yield points passed, up to the last (re)arming of the countdown. */
+  private passed = 0;
+  private slicePassedBase = 0;
+  /** Bumped by every yield point an async task passes without giving way. */
+  activity = 0;
+  private seen = 0;
+  /** The async task resumed last, presumed running in microtasks until it parks or goes quiet. */
+  inflight: TaskImpl | null = null;
+
+  /** Ready tasks, one FIFO per priority (0 = high). */
+  private readonly queues = [new WaitQueue<TaskImpl>(), new WaitQueue<TaskImpl>(), new WaitQueue<TaskImpl>()];
+  /** Tasks spawned since the current slice began; they join the run queues when the next one starts. */
+  private readonly incoming = new WaitQueue<TaskImpl>();
+  /** Every task spawned and not yet settled. */
+  readonly live = new Set<TaskImpl>();
+  private draining = false;
+  private drainQueued = false;
+  private sliceQueued = false;
+  closed = false;
+  private idleWaiters: (() => void)[] = [];
+  /** Set by the Scheduler: the `spawn` that task contexts hand out. */
+  spawn!: SpawnFunction;
+
+  // statistics
+  spawned = 0;
+  completed = 0;
+  failed = 0;
+  cancelled = 0;
+  slices = 0;
+  private sliceStart = 0;
+  private sliceLast = 0;
+  private busy = 0;
+  private longest = 0;
+  private overran = 0;
+
+  private readonly checkMs: number;
+
+  constructor(
+    readonly sliceMs: number,
+    readonly agingMs: number,
+    readonly sliceYields: number,
+  ) {
+    this.checkMs = sliceMs / 10;
+  }
+
+  /**
+   * Reads the clock once the countdown has run out; true when yield points must give way. Callers write
+   * `--engine.countdown <= 0 && engine.checkClock()` so that the common case never calls it.
+   */
+  checkClock(): boolean {
+    this.passed += this.interval - this.countdown;
+    if (this.reason !== RUN) {
+      this.interval = this.countdown = 0;
+      return true;
+    }
+    const t = (this.clock = this.sliceLast = now());
+    const timeLeft = this.deadline - t;
+    const yieldsLeft = this.sliceYields - (this.passed - this.slicePassedBase);
+    if (timeLeft <= 0 || yieldsLeft <= 0) {
+      this.reason = SPENT;
+      this.interval = this.countdown = 0;
+      return true;
+    }
+    const elapsed = t - this.lastCheck;
+    this.lastCheck = t;
+    let next = this.interval * 2 || 1;
+    if (elapsed > 0) next = Math.min(next, Math.floor((Math.min(this.checkMs, timeLeft) * this.interval) / elapsed));
+    this.interval = this.countdown = Math.max(1, Math.min(next, MAX_INTERVAL, yieldsLeft));
+    return false;
+  }
+
+  /** Makes every yield point give way from now on (until the drain or the next slice clears it). */
+  stop(reason: number): void {
+    this.passed += this.interval - this.countdown;
+    this.interval = this.countdown = 0;
+    this.reason = reason;
+  }
+
+  /** A newly spawned task: it starts in the next slice. */
+  admit(task: TaskImpl): void {
+    this.live.add(task);
+    this.incoming.push(task);
+    task.queue = this.incoming;
+    this.scheduleSlice();
+  }
+
+  /** A started task is ready to run again (its awaited value arrived, or it gave way). */
+  ready(task: TaskImpl): void {
+    const idle = !this.draining && !this.drainQueued;
+    if (idle) this.clock = now();
+    task.readyAt = this.clock;
+    const queue = this.queues[task.level]!;
+    queue.push(task);
+    task.queue = queue;
+    const inflight = this.inflight;
+    if (inflight !== null && task.level < inflight.level && this.reason === RUN) this.stop(PREEMPT);
+    if (idle && !this.sliceQueued) {
+      if (this.reason !== SPENT && this.clock < this.deadline) this.queueDrain();
+      else this.scheduleSlice();
+    }
+  }
+
+  /** Notes that `task` now runs in microtasks, outside the drain. */
+  setInflight(task: TaskImpl): void {
+    this.inflight = task;
+    this.seen = this.activity;
+  }
+
+  settled(task: TaskImpl, status: 'done' | 'failed' | 'cancelled'): void {
+    if (this.inflight === task) this.inflight = null;
+    if (status === 'done') this.completed++;
+    else if (status === 'failed') this.failed++;
+    else this.cancelled++;
+    if (this.live.delete(task) && this.live.size === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  /** Resolves once no task is left unsettled. */
+  whenIdle(): Promise<void> {
+    if (this.live.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Tasks queued for the CPU (spawned and not started, or ready to resume). */
+  get queued(): number {
+    return this.incoming.length + this.queues[0]!.length + this.queues[1]!.length + this.queues[2]!.length;
+  }
+
+  /** Yield points passed so far. */
+  get yields(): number {
+    return this.passed + this.interval - this.countdown;
+  }
+
+  /** Slice statistics, counting the slice in progress. */
+  sliceStats(): { busy: number; longest: number; overran: number } {
+    const open = this.slices > 0 ? this.sliceLast - this.sliceStart : 0;
+    return {
+      busy: this.busy + open,
+      longest: Math.max(this.longest, open),
+      overran: this.overran + (open > 2 * this.sliceMs ? 1 : 0),
+    };
+  }
+
+  private scheduleSlice(): void {
+    if (this.sliceQueued) return;
+    this.sliceQueued = true;
+    queueMacrotask(this.runSlice);
+  }
+
+  private queueDrain(): void {
+    if (this.drainQueued) return;
+    this.drainQueued = true;
+    queueMicrotask(this.drainJob);
+  }
+
+  private readonly drainJob = (): void => {
+    this.drainQueued = false;
+    this.drain();
+  };
+
+  private readonly runSlice = (): void => {
+    this.sliceQueued = false;
+    if (this.slices > 0) {
+      const length = this.sliceLast - this.sliceStart;
+      this.busy += length;
+      if (length > this.longest) this.longest = length;
+      if (length > 2 * this.sliceMs) this.overran++;
+    }
+    this.slices++;
+    const t = now();
+    this.clock = this.lastCheck = this.sliceStart = this.sliceLast = t;
+    this.deadline = t + this.sliceMs;
+    this.reason = RUN;
+    this.passed += this.interval - this.countdown;
+    this.interval = this.countdown = 1;
+    this.slicePassedBase = this.passed;
+    for (let task = this.incoming.shift(); task !== undefined; task = this.incoming.shift()) {
+      task.readyAt = t;
+      const queue = this.queues[task.level]!;
+      queue.push(task);
+      task.queue = queue;
+    }
+    this.drain();
+  };
+
+  /** Runs ready tasks, best first, while the slice lasts. */
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.reason !== SPENT) {
+        this.reason = RUN;
+        if (this.queued === this.incoming.length) {
+          this.sliceLast = now();
+          break;
+        }
+        if (this.inflight !== null) {
+          if (this.activity !== this.seen) {
+            // The async task resumed last is still passing yield points: look again after its next step.
+            this.seen = this.activity;
+            this.queueDrain();
+            return;
+          }
+          this.inflight = null;
+        }
+        // A task switch counts as a yield point, so a stream of short tasks also respects the slice.
+        if (--this.countdown <= 0 && this.checkClock()) break;
+        if (this.countdown > SWITCH_INTERVAL) {
+          this.passed += this.interval - this.countdown;
+          this.interval = this.countdown = SWITCH_INTERVAL;
+        }
+        this.pick().run();
+      }
+    } finally {
+      this.draining = false;
+    }
+    if (this.incoming.length > 0 || (this.reason === SPENT && this.queued > 0)) this.scheduleSlice();
+  }
+
+  /**
+   * The next task to run: the head of the best queue, where a task's level improves by one for every `agingMs` it
+   * has waited (so `low` work is never starved); ties go to the task that has waited longest.
+   */
+  private pick(): TaskImpl {
+    let best: TaskImpl | undefined;
+    let bestLevel = Infinity;
+    for (let level = 0; level < 3; level++) {
+      const head = this.queues[level]!.peek();
+      if (head === undefined) continue;
+      const effective = level - Math.max(0, Math.floor((this.clock - head.readyAt) / this.agingMs));
+      if (effective < bestLevel || (effective === bestLevel && head.readyAt < best!.readyAt)) {
+        best = head;
+        bestLevel = effective;
+      }
+    }
+    best!.unlink();
+    return best!;
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * The engine behind {@link Semaphore} and {@link Mutex}: a count of free permits and one strict-FIFO queue of
+ * weighted waiters. Internal: the public classes validate their arguments and delegate here.
+ */
+import { ClosedError } from '../errors.js';
+import { Waiter, timeoutError, waitOptionsError } from '../internal/cancel.js';
+import { OwnedPermit, type PermitOwner } from '../internal/permit.js';
+import { WaitQueue } from '../internal/wait-queue.js';
+import type { Permit, WaitOptions } from '../types.js';
+
+/** The names a primitive uses in its error messages. */
+export interface PermitQueueNames {
+  /** The class, e.g. `Semaphore`. */
+  readonly owner: string;
+  /** The acquiring method, e.g. `Semaphore.acquire`. */
+  readonly acquire: string;
+  /** The running method, e.g. `Semaphore.run`. */
+  readonly run: string;
+}
+
+/** A queued request for `weight` permits; `admit` is called once those permits have been taken for it. */
+abstract class QueuedWaiter extends Waiter<unknown> {
+  abstract get weight(): number;
+  abstract admit(owner: PermitQueue): void;
+}
+
+/**
+ * The common waiter: one permit, no signal, no timeout. It carries no fields beyond the queue links and the
+ * promise's resolve function, so a pending `acquire()` / `lock()` costs little more than its promise.
+ */
+class PlainWaiter extends QueuedWaiter {
+  get weight(): number {
+    return 1;
+  }
+  get operation(): string {
+    return 'acquire';
+  }
+  /** Never armed: a plain waiter is created only when there is neither a signal nor a timeout. */
+  cancel(reason: unknown): void {
+    this.fail(reason);
+  }
+  admit(owner: PermitQueue): void {
+    this.grant(new OwnedPermit(owner, 1));
+  }
+}
+
+/** A waiter for several permits, or one that can be aborted or time out. */
+class AcquireWaiter extends QueuedWaiter {
+  constructor(
+    private readonly owner: PermitQueue,
+    private readonly amount: number,
+  ) {
+    super();
+  }
+  get weight(): number {
+    return this.amount;
+  }
+  get operation(): string {
+    return this.owner.names.acquire;
+  }
+  cancel(reason: unknown): void {
+    this.owner.withdraw(this);
+    this.fail(reason);
+  }
+  admit(owner: PermitQueue): void {
+    this.grant(new OwnedPermit(owner, this.amount));
+  }
+}
+
+/** A `run(fn)` call: admitted, it resolves with itself and {@link startRun} calls `fn` holding the permits. */
+class RunTask extends QueuedWaiter {
+  constructor(
+    readonly owner: PermitQueue,
+    public fn: (() => unknown) | null,
+    readonly amount: number,
+  ) {
+    super();
+  }
+  get weight(): number {
+    return this.amount;
+  }
+  get operation(): string {
+    return this.owner.names.run;
+  }
+  cancel(reason: unknown): void {
+    this.owner.withdraw(this);
+    this.fail(reason);
+  }
+  admit(): void {
+    this.grant(this);
+  }
+}
+
+/**
+ * Runs an admitted task's function and gives its permits back once the result settles. It runs as a reaction to a
+ * promise the caller created, so `fn` always starts asynchronously and inside the caller's async context.
+ */
+function startRun(task: RunTask): unknown {
+  const { owner, amount } = task;
+  const fn = task.fn!;
+  task.fn = null;
+  let result: unknown;
+  let settled: Promise<unknown>;
+  try {
+    result = fn();
+    if (result === null || (typeof result !== 'object' && typeof result !== 'function')) {
+      owner.releasePermit(amount);
+      return result;
+    }
+    // Adopts thenables once, whatever their `then` does; a throwing `then` becomes a rejection.
+    settled = Promise.resolve(result);
+  } catch (error) {
+    owner.releasePermit(amount);
+    throw error;
+  }
+  const release = amount === 1 ? owner.releaseOne : () => owner.releasePermit(amount);
+  settled.then(release, release);
+  return settled;
+}
+
+export class PermitQueue implements PermitOwner {
+  /** Permits free now. */
+  available: number;
+  readonly queue = new WaitQueue<QueuedWaiter>();
+  /** Releases one permit; shared by every weight-1 `run` so that finishing a task allocates no closure. */
+  readonly releaseOne = (): void => this.releasePermit(1);
+  private closed = false;
+  private closeReason: unknown = undefined;
+  private hasCloseReason = false;
+
+  constructor(
+    readonly capacity: number,
+    readonly names: PermitQueueNames,
+  ) {
+    this.available = capacity;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The permits if they can be had right now without overtaking a queued waiter. */
+  tryAcquire(weight: number): Permit | undefined {
+    if (weight > this.capacity) throw this.overCapacity(this.names.acquire, weight);
+    if (this.closed || this.queue.length !== 0 || this.available < weight) return undefined;
+    this.available -= weight;
+    return new OwnedPermit(this, weight);
+  }
+
+  /** `weight` must already be a positive integer. */
+  acquire(weight: number, opts: WaitOptions | undefined): Promise<Permit> {
+    const error = this.admissionError(this.names.acquire, weight, opts);
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- signal.reason, an option error or the close reason
+    if (error !== undefined) return Promise.reject(error);
+    if (this.queue.length === 0 && this.available >= weight) {
+      this.available -= weight;
+      return Promise.resolve(new OwnedPermit(this, weight));
+    }
+    if (opts === undefined) {
+      const waiter = weight === 1 ? new PlainWaiter() : new AcquireWaiter(this, weight);
+      this.queue.push(waiter);
+      return waiter.wait(undefined, undefined) as Promise<Permit>;
+    }
+    const { signal, timeout } = opts;
+    if (timeout === 0) return Promise.reject(timeoutError(this.names.acquire, 0));
+    const armed = signal !== undefined || (timeout !== undefined && timeout !== Infinity);
+    const waiter = weight === 1 && !armed ? new PlainWaiter() : new AcquireWaiter(this, weight);
+    this.queue.push(waiter);
+    return waiter.wait(signal, timeout) as Promise<Permit>;
+  }
+
+  /** `fn` must already be a function and `weight` a positive integer. */
+  run<T>(fn: () => T | PromiseLike<T>, weight: number, opts: WaitOptions | undefined): Promise<T> {
+    const error = this.admissionError(this.names.run, weight, opts);
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- signal.reason, an option error or the close reason
+    if (error !== undefined) return Promise.reject(error);
+    const task = new RunTask(this, fn, weight);
+    if (this.queue.length === 0 && this.available >= weight) {
+      this.available -= weight;
+      return Promise.resolve(task).then(startRun) as Promise<T>;
+    }
+    if (opts?.timeout === 0) return Promise.reject(timeoutError(this.names.run, 0));
+    this.queue.push(task);
+    return task.wait(opts?.signal, opts?.timeout).then(startRun as (value: unknown) => unknown) as Promise<T>;
+  }
+
+  releasePermit(amount: number): void {
+    this.available += amount;
+    this.admit();
+  }
+
+  /** Unlinks a cancelled waiter; if it was the head, lighter waiters behind it may now go ahead. */
+  withdraw(waiter: QueuedWaiter): void {
+    this.queue.remove(waiter);
+    this.admit();
+  }
+
+  close(reason: unknown, hasReason: boolean): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeReason = reason;
+    this.hasCloseReason = hasReason;
+    for (const waiter of this.queue.drain()) waiter.fail(this.closedError());
+  }
+
+  /** Admits waiters from the head, in order, while the head's weight fits. */
+  private admit(): void {
+    let head = this.queue.peek();
+    while (head !== undefined && head.weight <= this.available) {
+      this.available -= head.weight;
+      this.queue.shift();
+      head.admit(this);
+      head = this.queue.peek();
+    }
+  }
+
+  private admissionError(where: string, weight: number, opts: WaitOptions | undefined): unknown {
+    if (opts !== undefined) {
+      const error = waitOptionsError(where, opts);
+      if (error !== undefined) return error;
+    }
+    if (weight > this.capacity) return this.overCapacity(where, weight);
+    if (this.closed) return this.closedError();
+    return undefined;
+  }
+
+  private overCapacity(where: string, weight: number): RangeError {
+    return new RangeError(`${where}: weight must be at most the capacity (${this.capacity}), got ${weight}`);
+  }
+
+  private closedError(): unknown {
+    return this.hasCloseReason ? this.closeReason : new ClosedError(`${this.names.owner} closed`);
+  }
+}
