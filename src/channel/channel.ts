@@ -205,6 +205,10 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
   #closed = false;
   #closeReason: unknown = undefined;
   #closeListeners: (() => void)[] | undefined = undefined;
+  // One settled waiter of each kind kept for reuse: a hand-off on a busy channel then allocates no waiter object.
+  // Only waiters that completed a hand-off are kept (never cancelled or rejected ones), and only after `grant`.
+  #spareSender: SendWaiter<T> | undefined = undefined;
+  #spareReceiver: ReceiveWaiter<T> | undefined = undefined;
 
   static {
     channelCore = {
@@ -312,7 +316,12 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
     }
     const timeout = options?.timeout;
     if (timeout === 0) return Promise.reject(timeoutError('Channel.send', 0));
-    const waiter = new SendWaiter(this.#senders, value);
+    let waiter = this.#spareSender;
+    if (waiter === undefined) waiter = new SendWaiter(this.#senders, value);
+    else {
+      this.#spareSender = undefined;
+      waiter.value = value;
+    }
     this.#senders.push(waiter);
     return waiter.wait(options?.signal, timeout);
   }
@@ -369,7 +378,9 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
     if (this.#closed) return rejectWith(receiveClosedError(this.#closeReason));
     const timeout = options?.timeout;
     if (timeout === 0) return Promise.reject(timeoutError('Channel.receive', 0));
-    const waiter = new ReceiveWaiter(this.#receivers);
+    let waiter = this.#spareReceiver;
+    if (waiter === undefined) waiter = new ReceiveWaiter(this.#receivers);
+    else this.#spareReceiver = undefined;
     this.#receivers.push(waiter);
     return waiter.wait(options?.signal, timeout);
   }
@@ -613,19 +624,23 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
   /** Takes a value now: the oldest buffered one (refilling from the oldest waiting sender), or a waiting sender's. */
   #poll(): T | typeof EMPTY {
     const buffer = this.#buffer;
+    let value: T;
+    let sender: SenderNode<T> | undefined;
     if (buffer.size > 0) {
-      const value = buffer.shift();
-      if (this.#senders.length > 0) {
-        const sender = this.#senders.shift()!;
-        buffer.push(sender.value);
-        sender.taken();
-      }
-      return value;
+      value = buffer.shift();
+      sender = this.#senders.shift();
+      if (sender === undefined) return value;
+      buffer.push(sender.value);
+    } else {
+      sender = this.#senders.shift();
+      if (sender === undefined) return EMPTY;
+      value = sender.value;
     }
-    const sender = this.#senders.shift();
-    if (sender === undefined) return EMPTY;
-    const value = sender.value;
     sender.taken();
+    if (sender instanceof SendWaiter) {
+      sender.value = undefined as T; // do not keep the value alive
+      this.#spareSender = sender;
+    }
     return value;
   }
 
@@ -634,6 +649,7 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
     const receiver = this.#receivers.shift();
     if (receiver !== undefined) {
       receiver.deliver(value);
+      if (receiver instanceof ReceiveWaiter) this.#spareReceiver = receiver;
       return true;
     }
     const buffer = this.#buffer;
@@ -661,9 +677,13 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
   }
 }
 
+// Fields are `declare`d and assigned in the constructor: parameter properties would define each field twice.
 class ReceiveWaiter<T> extends Waiter<T> implements ReceiverNode<T> {
-  constructor(private readonly queue: WaitQueue<ReceiverNode<T>>) {
+  declare private readonly queue: WaitQueue<ReceiverNode<T>>;
+
+  constructor(queue: WaitQueue<ReceiverNode<T>>) {
     super();
+    this.queue = queue;
   }
 
   get operation(): string {
@@ -685,11 +705,13 @@ class ReceiveWaiter<T> extends Waiter<T> implements ReceiverNode<T> {
 }
 
 class SendWaiter<T> extends Waiter<void> implements SenderNode<T> {
-  constructor(
-    private readonly queue: WaitQueue<SenderNode<T>>,
-    readonly value: T,
-  ) {
+  declare private readonly queue: WaitQueue<SenderNode<T>>;
+  declare value: T;
+
+  constructor(queue: WaitQueue<SenderNode<T>>, value: T) {
     super();
+    this.queue = queue;
+    this.value = value;
   }
 
   get operation(): string {
@@ -712,11 +734,13 @@ class SendWaiter<T> extends Waiter<void> implements SenderNode<T> {
 
 /** One step of a {@link ChannelIterator} waiting for a value. */
 class StepWaiter<T> extends Waiter<IteratorResult<T, undefined>> implements ReceiverNode<T> {
-  constructor(
-    private readonly queue: WaitQueue<ReceiverNode<T>>,
-    private readonly iterator: ChannelIterator<T>,
-  ) {
+  declare private readonly queue: WaitQueue<ReceiverNode<T>>;
+  declare private readonly iterator: ChannelIterator<T>;
+
+  constructor(queue: WaitQueue<ReceiverNode<T>>, iterator: ChannelIterator<T>) {
     super();
+    this.queue = queue;
+    this.iterator = iterator;
   }
 
   get operation(): string {

@@ -127,8 +127,6 @@ function call<T, R>(fn: MapFn<T, R>, value: T, context: MapChannelContext): Prom
   }
 }
 
-function ignore(): void {}
-
 /** `concurrency` workers, each receiving, mapping and sending one value at a time. */
 async function runUnordered<T, R>(input: Channel<T>, fn: MapFn<T, R>, concurrency: number, stage: Stage<R>) {
   const { output, signal } = stage;
@@ -172,7 +170,9 @@ async function runOrdered<T, R>(input: Channel<T>, fn: MapFn<T, R>, concurrency:
         const step = await values.next();
         if (step.done === true) break;
         const result = call(fn, step.value, context);
-        result.catch(ignore); // awaited in order by the writer; do not report it as unhandled meanwhile
+        // Fail the stage as soon as any call fails, not when the writer reaches it: the calls ahead of it may be
+        // waiting for the abort. This handler also keeps the rejection from being reported as unhandled.
+        result.catch((error: unknown) => stage.finish(error));
         pending.trySend({ result });
       }
       pending.close();

@@ -488,13 +488,17 @@ class SelectWaiter extends Waiter<SelectResult> {
   }
 }
 
+// Fields are `declare`d and assigned in the constructor: parameter properties would define each field twice.
 class RecvNode extends WaitNode implements ReceiverNode<unknown> {
-  constructor(
-    private readonly waiter: SelectWaiter,
-    private readonly index: number,
-    private readonly queue: WaitQueue<ReceiverNode<unknown>>,
-  ) {
+  declare private readonly waiter: SelectWaiter;
+  declare private readonly index: number;
+  declare private readonly queue: WaitQueue<ReceiverNode<unknown>>;
+
+  constructor(waiter: SelectWaiter, index: number, queue: WaitQueue<ReceiverNode<unknown>>) {
     super();
+    this.waiter = waiter;
+    this.index = index;
+    this.queue = queue;
   }
 
   deliver(value: unknown): void {
@@ -512,13 +516,17 @@ class RecvNode extends WaitNode implements ReceiverNode<unknown> {
 }
 
 class SendNode extends WaitNode implements SenderNode<unknown> {
-  constructor(
-    private readonly waiter: SelectWaiter,
-    private readonly index: number,
-    private readonly queue: WaitQueue<SenderNode<unknown>>,
-    readonly value: unknown,
-  ) {
+  declare private readonly waiter: SelectWaiter;
+  declare private readonly index: number;
+  declare private readonly queue: WaitQueue<SenderNode<unknown>>;
+  declare readonly value: unknown;
+
+  constructor(waiter: SelectWaiter, index: number, queue: WaitQueue<SenderNode<unknown>>, value: unknown) {
     super();
+    this.waiter = waiter;
+    this.index = index;
+    this.queue = queue;
+    this.value = value;
   }
 
   taken(): void {

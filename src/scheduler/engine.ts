@@ -10,16 +10,19 @@
  * the deadline, never more than MAX_INTERVAL yield points apart). A yield point therefore costs a decrement and a
  * compare.
  *
- * Async tasks run in microtasks, outside this loop's stack. After resuming one the drain steps aside (re-queueing
- * itself as a microtask) for as long as that task keeps passing yield points, so it is not overtaken by
- * lower-priority work; once it parks, finishes, or awaits something else, the drain goes on.
+ * Async tasks run in microtasks, outside this loop's stack. After resuming one, the drain lets one microtask turn
+ * pass, then looks: if the task has passed fast yield points meanwhile it is busy, and the drain steps aside until it
+ * parks or finishes (either wakes the drain) or goes quiet (the next slice, queued meanwhile, notices: a macrotask
+ * only runs once no microtask is left). So lower-priority work never overtakes it, and its fast yield points cost
+ * nothing extra. A task that is quiet already (awaiting I/O) does not hold the drain up.
  */
 import { WaitQueue } from '../internal/wait-queue.js';
 import { now, queueMacrotask } from './macrotask.js';
-import type { SpawnFunction, TaskImpl } from './task.js';
+import type { Scheduler } from './scheduler.js';
+import type { TaskImpl } from './task.js';
 
 /** Yield points run on. */
-const RUN = 0;
+export const RUN = 0;
 /** Yield points give way because a task of higher priority is ready (the slice goes on). */
 export const PREEMPT = 1;
 /** Yield points give way because the slice is spent (the next one is a macrotask away). */
@@ -44,11 +47,12 @@ export class Engine {
   /** Yield points passed, up to the last (re)arming of the countdown. */
   private passed = 0;
   private slicePassedBase = 0;
+  /** The async task resumed last, presumed running in microtasks until it parks, finishes or goes quiet. */
+  inflight: TaskImpl | null = null;
   /** Bumped by every yield point an async task passes without giving way. */
   activity = 0;
   private seen = 0;
-  /** The async task resumed last, presumed running in microtasks until it parks or goes quiet. */
-  inflight: TaskImpl | null = null;
+  private looked = false;
 
   /** Ready tasks, one FIFO per priority (0 = high). */
   private readonly queues = [new WaitQueue<TaskImpl>(), new WaitQueue<TaskImpl>(), new WaitQueue<TaskImpl>()];
@@ -62,7 +66,7 @@ export class Engine {
   closed = false;
   private idleWaiters: (() => void)[] = [];
   /** Set by the Scheduler: the `spawn` that task contexts hand out. */
-  spawn!: SpawnFunction;
+  spawn!: Scheduler['spawn'];
 
   // statistics
   spawned = 0;
@@ -83,7 +87,7 @@ export class Engine {
     readonly agingMs: number,
     readonly sliceYields: number,
   ) {
-    this.checkMs = sliceMs / 10;
+    this.checkMs = sliceMs / 50;
   }
 
   /**
@@ -107,7 +111,8 @@ export class Engine {
     const elapsed = t - this.lastCheck;
     this.lastCheck = t;
     let next = this.interval * 2 || 1;
-    if (elapsed > 0) next = Math.min(next, Math.floor((Math.min(this.checkMs, timeLeft) * this.interval) / elapsed));
+    if (elapsed > 0)
+      next = Math.min(next, Math.floor((Math.min(this.checkMs, timeLeft) * this.interval) / elapsed));
     this.interval = this.countdown = Math.max(1, Math.min(next, MAX_INTERVAL, yieldsLeft));
     return false;
   }
@@ -129,6 +134,7 @@ export class Engine {
 
   /** A started task is ready to run again (its awaited value arrived, or it gave way). */
   ready(task: TaskImpl): void {
+    if (this.inflight === task) this.inflight = null;
     const idle = !this.draining && !this.drainQueued;
     if (idle) this.clock = now();
     task.readyAt = this.clock;
@@ -137,20 +143,24 @@ export class Engine {
     task.queue = queue;
     const inflight = this.inflight;
     if (inflight !== null && task.level < inflight.level && this.reason === RUN) this.stop(PREEMPT);
-    if (idle && !this.sliceQueued) {
-      if (this.reason !== SPENT && this.clock < this.deadline) this.queueDrain();
-      else this.scheduleSlice();
-    }
+    if (idle) this.wake();
   }
 
-  /** Notes that `task` now runs in microtasks, outside the drain. */
-  setInflight(task: TaskImpl): void {
+  /** Notes that `task` now runs in microtasks, outside the drain; `seen` is the activity count before it ran. */
+  setInflight(task: TaskImpl, seen = this.activity): void {
     this.inflight = task;
-    this.seen = this.activity;
+    this.seen = seen;
+    this.looked = false;
   }
 
   settled(task: TaskImpl, status: 'done' | 'failed' | 'cancelled'): void {
-    if (this.inflight === task) this.inflight = null;
+    if (this.inflight === task) {
+      this.inflight = null;
+      if (!this.draining && !this.drainQueued) {
+        this.clock = now();
+        this.wake();
+      }
+    }
     if (status === 'done') this.completed++;
     else if (status === 'failed') this.failed++;
     else this.cancelled++;
@@ -187,6 +197,12 @@ export class Engine {
     };
   }
 
+  /** Runs the drain soon: in a microtask while the slice lasts, else in the next slice. */
+  private wake(): void {
+    if (this.reason !== SPENT && this.clock < this.deadline) this.queueDrain();
+    else this.scheduleSlice();
+  }
+
   private scheduleSlice(): void {
     if (this.sliceQueued) return;
     this.sliceQueued = true;
@@ -206,6 +222,9 @@ export class Engine {
 
   private readonly runSlice = (): void => {
     this.sliceQueued = false;
+    // A macrotask runs only once no microtask is left, so no async task is running now.
+    this.inflight = null;
+    if (this.queued === 0) return;
     if (this.slices > 0) {
       const length = this.sliceLast - this.sliceStart;
       this.busy += length;
@@ -242,12 +261,17 @@ export class Engine {
         }
         if (this.inflight !== null) {
           if (this.activity !== this.seen) {
-            // The async task resumed last is still passing yield points: look again after its next step.
-            this.seen = this.activity;
+            // Busy: wait until it parks or finishes (either wakes the drain) or goes quiet (the next slice runs).
+            this.scheduleSlice();
+            return;
+          }
+          if (!this.looked) {
+            // Give it one microtask turn to show whether it is busy.
+            this.looked = true;
             this.queueDrain();
             return;
           }
-          this.inflight = null;
+          this.inflight = null; // quiet: awaiting something else
         }
         // A task switch counts as a yield point, so a stream of short tasks also respects the slice.
         if (--this.countdown <= 0 && this.checkClock()) break;

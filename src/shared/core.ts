@@ -35,7 +35,6 @@ import {
   H_CLOSED,
   H_FREE,
   H_GUARD,
-  H_GUARD_OWNER,
   H_HEAD,
   H_PENDING,
   H_SLOT_FREED,
@@ -158,6 +157,8 @@ export class SharedCore implements ExitCleanup {
   readonly slotCount: number;
   /** This thread's id, the owner recorded in the slots it takes. */
   readonly me: number;
+  /** What this thread writes into the guard word while it holds the guard. */
+  private readonly guardTag: number;
   /** This thread's async waiters, by slot, so that grants made on this thread settle them at once. */
   private readonly local: (LocalWaiter | undefined)[];
   /** Async waiters of this thread for which no slot was free, oldest first. */
@@ -180,6 +181,7 @@ export class SharedCore implements ExitCleanup {
     this.capacity = Atomics.load(this.s, H_CAPACITY);
     this.slotCount = Atomics.load(this.s, H_SLOTS);
     this.me = currentThreadId();
+    this.guardTag = (this.me + 1) << 1;
     this.local = new Array<LocalWaiter | undefined>(this.slotCount);
   }
 
@@ -212,66 +214,92 @@ export class SharedCore implements ExitCleanup {
     const s = this.s;
     for (let i = 0; i < this.slotCount; i++) {
       const base = slotBase(i);
-      if (Atomics.load(s, base + S_STATE) === HELD) return Atomics.load(s, base + S_OWNER);
+      if (Atomics.load(s, base + S_STATE) === HELD && Atomics.load(s, base + S_WEIGHT) > 0) {
+        return Atomics.load(s, base + S_OWNER);
+      }
     }
     return undefined;
   }
 
   /** Whether this thread holds permits or has async waiters queued through this core. */
   involved(): boolean {
-    return this.holdRecord() !== null || this.localQueued > 0 || this.overflow.length > 0;
+    const hold = this.hold;
+    const base = hold === null ? -1 : slotBase(hold.slot);
+    return (
+      (hold !== null &&
+        Atomics.load(this.s, base + S_GEN) === hold.gen &&
+        Atomics.load(this.s, base + S_WEIGHT) > 0) ||
+      this.localQueued > 0 ||
+      this.overflow.length > 0
+    );
   }
 
   // ----- the guard -----
+  // The guard word is 0 when free; its holder stores (thread id + 1) << 1 there, with bit 0 set once other threads
+  // park on it (then releasing wakes one). Keeping the holder in the same word costs nothing on the fast path and
+  // lets recovery tell a guard held by a dead thread.
 
   private lockGuard(): void {
-    const s = this.s;
-    if (Atomics.compareExchange(s, H_GUARD, 0, 1) !== 0) this.lockGuardSlow();
-    Atomics.store(s, H_GUARD_OWNER, this.me + 1);
+    if (Atomics.compareExchange(this.s, H_GUARD, 0, this.guardTag) !== 0) this.lockGuardSlow();
   }
 
   private lockGuardSlow(): void {
     const s = this.s;
+    const tag = this.guardTag;
     for (let i = 0; i < GUARD_SPINS; i++) {
-      if (Atomics.load(s, H_GUARD) === 0 && Atomics.compareExchange(s, H_GUARD, 0, 1) === 0) return;
+      if (Atomics.load(s, H_GUARD) === 0 && Atomics.compareExchange(s, H_GUARD, 0, tag) === 0) return;
     }
     const park = canAtomicsWait();
-    while (Atomics.exchange(s, H_GUARD, 2) !== 0) {
-      if (park) Atomics.wait(s, H_GUARD, 2, 1);
+    for (;;) {
+      let current = Atomics.load(s, H_GUARD);
+      if (current === 0) {
+        // Taken as "contended": others may be parked behind us.
+        if (Atomics.compareExchange(s, H_GUARD, 0, tag | 1) === 0) return;
+        continue;
+      }
+      if ((current & 1) === 0) {
+        if (Atomics.compareExchange(s, H_GUARD, current, current | 1) !== current) continue;
+        current |= 1;
+      }
+      if (park) Atomics.wait(s, H_GUARD, current, 1);
     }
   }
 
   private unlockGuard(): void {
-    const s = this.s;
-    Atomics.store(s, H_GUARD_OWNER, 0);
-    if (Atomics.exchange(s, H_GUARD, 0) === 2) Atomics.notify(s, H_GUARD, 1);
+    if ((Atomics.exchange(this.s, H_GUARD, 0) & 1) !== 0) Atomics.notify(this.s, H_GUARD, 1);
   }
 
   /** Takes the guard for recovering `deadThread`, taking it over if that thread died holding it. */
   private lockGuardForRecovery(deadThread: number): void {
     const s = this.s;
+    const deadTag = (deadThread + 1) << 1;
     let heldByDeadSince = -1;
     const park = canAtomicsWait();
     for (;;) {
-      if (Atomics.compareExchange(s, H_GUARD, 0, 1) === 0) break;
-      if (Atomics.load(s, H_GUARD_OWNER) === deadThread + 1) {
+      const current = Atomics.load(s, H_GUARD);
+      if (current === 0) {
+        if (Atomics.compareExchange(s, H_GUARD, 0, this.guardTag | 1) === 0) return;
+        continue;
+      }
+      if ((current & ~1) === deadTag) {
         const t = now();
         if (heldByDeadSince < 0) heldByDeadSince = t;
-        else if (t - heldByDeadSince >= GUARD_STEAL_MS) break;
+        else if (t - heldByDeadSince >= GUARD_STEAL_MS) {
+          if (Atomics.compareExchange(s, H_GUARD, current, this.guardTag | 1) === current) return;
+        }
       } else {
         heldByDeadSince = -1;
       }
-      if (park) Atomics.wait(s, H_GUARD, Atomics.load(s, H_GUARD), 1);
+      if (park) Atomics.wait(s, H_GUARD, current, 1);
     }
-    Atomics.store(s, H_GUARD_OWNER, this.me + 1);
   }
 
   // ----- slots (under the guard) -----
 
   private allocSlot(weight: number, state: number): number {
     const s = this.s;
-    const slot = s[H_FREE]!;
-    if (slot === -1) return -1;
+    let slot = s[H_FREE]!;
+    if (slot === -1 && (slot = this.reclaimIdleLocked()) === -1) return -1;
     const base = slotBase(slot);
     s[H_FREE] = s[base + S_NEXT]!;
     s[base + S_WEIGHT] = weight;
@@ -293,6 +321,19 @@ export class SharedCore implements ExitCleanup {
     this.signalSlotFreed();
   }
 
+  /**
+   * Frees the idle `HELD` slots (weight 0) that threads keep between lock/unlock pairs, when no slot is free. Their
+   * threads notice by the generation and take a new slot next time. Returns the first free slot, or -1.
+   */
+  private reclaimIdleLocked(): number {
+    const s = this.s;
+    for (let slot = 0; slot < this.slotCount; slot++) {
+      const base = slotBase(slot);
+      if (s[base + S_STATE] === HELD && s[base + S_WEIGHT] === 0) this.freeSlot(slot);
+    }
+    return s[H_FREE]!;
+  }
+
   private signalSlotFreed(): void {
     const s = this.s;
     if (Atomics.load(s, H_SLOT_WAITERS) > 0) {
@@ -304,7 +345,7 @@ export class SharedCore implements ExitCleanup {
   /** This thread's `HELD` slot, if it has one that is still its own. */
   private holdRecord(): HoldRecord | null {
     const hold = this.hold;
-    return hold !== null && Atomics.load(this.s, slotBase(hold.slot) + S_GEN) === hold.gen ? hold : null;
+    return hold !== null && this.s[slotBase(hold.slot) + S_GEN] === hold.gen ? hold : null;
   }
 
   private newHoldRecord(slot: number): HoldRecord {
@@ -315,8 +356,8 @@ export class SharedCore implements ExitCleanup {
   /** Takes `weight` permits now if nobody is queued and enough are free. */
   private takeLocked(weight: number): Permit | undefined {
     const s = this.s;
-    if (Atomics.load(s, H_HEAD) !== -1) return undefined;
-    const available = Atomics.load(s, H_AVAILABLE);
+    if (s[H_HEAD] !== -1) return undefined;
+    const available = s[H_AVAILABLE]!;
     if (available < weight) return undefined;
     let hold = this.holdRecord();
     if (hold !== null) {
@@ -326,7 +367,7 @@ export class SharedCore implements ExitCleanup {
       if (slot === -1) return undefined;
       hold = this.newHoldRecord(slot);
     }
-    Atomics.store(s, H_AVAILABLE, available - weight);
+    s[H_AVAILABLE] = available - weight;
     return new OwnedPermit(hold, weight);
   }
 
@@ -364,9 +405,9 @@ export class SharedCore implements ExitCleanup {
   /** Grants queued waiters from the head while the head's weight fits in what is available. */
   private grantLocked(): void {
     const s = this.s;
-    let head = Atomics.load(s, H_HEAD);
+    let head = s[H_HEAD]!;
     if (head === -1) return;
-    const before = Atomics.load(s, H_AVAILABLE);
+    const before = s[H_AVAILABLE]!;
     let available = before;
     const firstGranted = this.granted.length;
     while (head !== -1) {
@@ -389,7 +430,7 @@ export class SharedCore implements ExitCleanup {
     if (head === -1) s[H_TAIL] = -1;
     else s[slotBase(head) + S_PREV] = -1;
     Atomics.store(s, H_HEAD, head);
-    if (available !== before) Atomics.store(s, H_AVAILABLE, available);
+    if (available !== before) s[H_AVAILABLE] = available;
     // Waiters of this thread granted here get their permits now, while the guard is held.
     for (let i = firstGranted; i < this.granted.length; i++) {
       const waiter = this.granted[i]!;
@@ -431,7 +472,7 @@ export class SharedCore implements ExitCleanup {
   tryAcquire(weight: number): Permit | undefined {
     if (this.overflow.length > 0) return undefined;
     this.lockGuard();
-    const permit = Atomics.load(this.s, H_CLOSED) !== 0 ? undefined : this.takeLocked(weight);
+    const permit = this.s[H_CLOSED] !== 0 ? undefined : this.takeLocked(weight);
     this.unlockGuard();
     return permit;
   }
@@ -444,7 +485,7 @@ export class SharedCore implements ExitCleanup {
   ): Promise<Permit> {
     const s = this.s;
     this.lockGuard();
-    if (Atomics.load(s, H_CLOSED) !== 0) {
+    if (s[H_CLOSED] !== 0) {
       this.unlockGuard();
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the reason given to close()
       return Promise.reject(this.closedError());
@@ -575,15 +616,12 @@ export class SharedCore implements ExitCleanup {
     const s = this.s;
     const base = slotBase(slot);
     this.lockGuard();
-    if (Atomics.load(s, base + S_GEN) === gen && Atomics.load(s, base + S_STATE) === HELD) {
+    if (s[base + S_GEN] === gen && s[base + S_STATE] === HELD) {
       const left = s[base + S_WEIGHT]! - weight;
-      if (left > 0) {
-        s[base + S_WEIGHT] = left;
-      } else {
-        if (slot === this.hold?.slot) this.hold = null;
-        this.freeSlot(slot);
-      }
-      Atomics.add(s, H_AVAILABLE, weight);
+      // This thread's own slot stays, idle, for its next lock/unlock (reclaimed if slots run out).
+      if (left > 0 || slot === this.hold?.slot) s[base + S_WEIGHT] = left;
+      else this.freeSlot(slot);
+      s[H_AVAILABLE]! += weight;
       this.grantLocked();
     }
     this.unlockGuard();

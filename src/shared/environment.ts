@@ -63,8 +63,8 @@ export function currentThreadId(): number {
       const random = new Uint32Array(1);
       if (typeof globalThis.crypto?.getRandomValues === 'function') globalThis.crypto.getRandomValues(random);
       else random[0] = Math.floor(Math.random() * 0x7fffffff);
-      // Kept clear of the small ids Node hands out, and of 0.
-      ownThreadId = 0x100000 + (random[0]! % (0x7ffffffe - 0x100000));
+      // Kept clear of the small ids Node hands out, and below 2^29 (the guard word stores (id + 1) << 1).
+      ownThreadId = 0x100000 + (random[0]! % (0x1fffffff - 0x100000));
     }
   }
   return ownThreadId;

@@ -27,10 +27,9 @@ export const H_MAGIC = 0;
 export const H_KIND = 1;
 export const H_SLOTS = 2;
 export const H_CAPACITY = 3;
-/** Guard spinlock around every change: 0 free, 1 held, 2 held with threads parked on it. */
+/** Guard spinlock around every change: 0 free, else (holder's thread id + 1) << 1, bit 0 set when contended. */
 export const H_GUARD = 4;
-/** Thread id + 1 of the guard's holder, 0 when free; lets recovery tell a guard held by a dead thread. */
-export const H_GUARD_OWNER = 5;
+// Word 5 is reserved.
 export const H_AVAILABLE = 6;
 /** First and last queued slot (-1: queue empty). */
 export const H_HEAD = 7;

@@ -186,14 +186,12 @@ export type LimitedFunction<Arguments extends unknown[], ReturnType> = ((
 ) => Promise<ReturnType>) &
   Pick<LimitFunction, 'activeCount' | 'pendingCount' | 'concurrency' | 'clearQueue'>;
 
-const NO_ARGS: unknown[] = [];
-
 /** A queued or running call. Admitted, it resolves with itself and {@link startTask} calls its function. */
 class LimitTask extends Waiter<LimitTask> {
   constructor(
     readonly state: LimitState,
-    public fn: ((...args: unknown[]) => unknown) | null,
-    public args: unknown[],
+    readonly fn: (...args: unknown[]) => unknown,
+    readonly args: unknown[],
   ) {
     super();
   }
@@ -234,8 +232,6 @@ class LimitState {
   clear(): void {
     const queue = this.queue;
     for (let task = queue.shift(); task !== undefined; task = queue.shift()) {
-      task.fn = null;
-      task.args = NO_ARGS;
       if (this.rejectOnClear) task.fail(abortError());
     }
   }
@@ -246,11 +242,7 @@ class LimitState {
  * which is what makes `fn` start asynchronously and inside the caller's async context.
  */
 function startTask(task: LimitTask): unknown {
-  const state = task.state;
-  const fn = task.fn!;
-  const args = task.args;
-  task.fn = null;
-  task.args = NO_ARGS;
+  const { state, fn, args } = task;
   let result: unknown;
   let settled: Promise<unknown>;
   try {

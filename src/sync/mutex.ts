@@ -2,7 +2,12 @@ import { describe } from '../internal/validate.js';
 import type { Permit, WaitOptions } from '../types.js';
 import { PermitQueue } from './permit-queue.js';
 
-const NAMES = { owner: 'Mutex', acquire: 'Mutex.lock', run: 'Mutex.run' } as const;
+const NAMES = {
+  owner: 'Mutex',
+  acquire: 'Mutex.lock',
+  tryAcquire: 'Mutex.tryLock',
+  run: 'Mutex.run',
+} as const;
 
 /**
  * A mutual-exclusion lock for async code: one holder at a time, the others wait in arrival order.

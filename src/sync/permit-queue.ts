@@ -14,6 +14,8 @@ export interface PermitQueueNames {
   readonly owner: string;
   /** The acquiring method, e.g. `Semaphore.acquire`. */
   readonly acquire: string;
+  /** The non-waiting acquiring method, e.g. `Semaphore.tryAcquire`. */
+  readonly tryAcquire: string;
   /** The running method, e.g. `Semaphore.run`. */
   readonly run: string;
 }
@@ -71,7 +73,7 @@ class AcquireWaiter extends QueuedWaiter {
 class RunTask extends QueuedWaiter {
   constructor(
     readonly owner: PermitQueue,
-    public fn: (() => unknown) | null,
+    readonly fn: () => unknown,
     readonly amount: number,
   ) {
     super();
@@ -96,9 +98,7 @@ class RunTask extends QueuedWaiter {
  * promise the caller created, so `fn` always starts asynchronously and inside the caller's async context.
  */
 function startRun(task: RunTask): unknown {
-  const { owner, amount } = task;
-  const fn = task.fn!;
-  task.fn = null;
+  const { owner, fn, amount } = task;
   let result: unknown;
   let settled: Promise<unknown>;
   try {
@@ -141,7 +141,7 @@ export class PermitQueue implements PermitOwner {
 
   /** The permits if they can be had right now without overtaking a queued waiter. */
   tryAcquire(weight: number): Permit | undefined {
-    if (weight > this.capacity) throw this.overCapacity(this.names.acquire, weight);
+    if (weight > this.capacity) throw this.overCapacity(this.names.tryAcquire, weight);
     if (this.closed || this.queue.length !== 0 || this.available < weight) return undefined;
     this.available -= weight;
     return new OwnedPermit(this, weight);
@@ -149,6 +149,10 @@ export class PermitQueue implements PermitOwner {
 
   /** `weight` must already be a positive integer. */
   acquire(weight: number, opts: WaitOptions | undefined): Promise<Permit> {
+    if (opts === undefined && !this.closed && this.queue.length === 0 && this.available >= weight) {
+      this.available -= weight;
+      return Promise.resolve(new OwnedPermit(this, weight));
+    }
     const error = this.admissionError(this.names.acquire, weight, opts);
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- signal.reason, an option error or the close reason
     if (error !== undefined) return Promise.reject(error);
@@ -186,7 +190,7 @@ export class PermitQueue implements PermitOwner {
 
   releasePermit(amount: number): void {
     this.available += amount;
-    this.admit();
+    if (this.queue.length !== 0) this.admit();
   }
 
   /** Unlinks a cancelled waiter; if it was the head, lighter waiters behind it may now go ahead. */

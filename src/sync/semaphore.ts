@@ -8,7 +8,12 @@ export interface SemaphoreRunOptions extends WaitOptions {
   weight?: number | undefined;
 }
 
-const NAMES = { owner: 'Semaphore', acquire: 'Semaphore.acquire', run: 'Semaphore.run' } as const;
+const NAMES = {
+  owner: 'Semaphore',
+  acquire: 'Semaphore.acquire',
+  tryAcquire: 'Semaphore.tryAcquire',
+  run: 'Semaphore.run',
+} as const;
 
 /**
  * A counting semaphore with weighted, strictly first-come-first-served permits: the tool for "at most N of these at
@@ -142,7 +147,7 @@ export class Semaphore {
    * ```
    */
   tryAcquire(weight: number = 1): Permit | undefined {
-    if (weight !== 1) assertPositiveInteger('Semaphore.tryAcquire', 'weight', weight);
+    if (weight !== 1) assertPositiveInteger(NAMES.tryAcquire, 'weight', weight);
     return this.permits.tryAcquire(weight);
   }
 

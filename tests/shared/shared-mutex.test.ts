@@ -232,7 +232,9 @@ describe('SharedMutex handle', () => {
     const { SharedSemaphore } = await import('../../src/shared/index.js');
     const sem = new SharedSemaphore(1);
     expect(() => SharedMutex.from(sem.handle as never)).toThrow(
-      new TypeError('SharedMutex.from: handle must be the handle of a SharedMutex, got the handle of a SharedSemaphore'),
+      new TypeError(
+        'SharedMutex.from: handle must be the handle of a SharedMutex, got the handle of a SharedSemaphore',
+      ),
     );
   });
 

@@ -1,0 +1,632 @@
+/**
+ * weft/sync against its peers and a hand-written floor: throughput of a concurrency limiter, uncontended and
+ * contended mutex hand-offs, and the heap a pending (or aborted) waiter costs.
+ */
+import { AsyncMutex as EsfxMutex } from '@esfx/async-mutex';
+import { Sema } from 'async-sema';
+import { Mutex as AsyncMutex } from 'async-mutex';
+import pLimit from 'p-limit';
+import PQueue from 'p-queue';
+import { Mutex, Semaphore, limit } from 'weft/sync';
+import { collectGarbage, runScenario, timeAsync, type Contender, type ScenarioResult } from '../lib/harness.js';
+import type { Suite } from '../lib/suite.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// The floor: the least code that does each job. A power-of-two ring buffer and direct promise hand-off.
+
+class Ring<T> {
+  private items: (T | undefined)[] = new Array<T | undefined>(16);
+  private head = 0;
+  size = 0;
+
+  push(item: T): void {
+    if (this.size === this.items.length) this.grow();
+    this.items[(this.head + this.size) & (this.items.length - 1)] = item;
+    this.size++;
+  }
+
+  shift(): T | undefined {
+    if (this.size === 0) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head] = undefined;
+    this.head = (this.head + 1) & (this.items.length - 1);
+    this.size--;
+    return item;
+  }
+
+  private grow(): void {
+    const items = new Array<T | undefined>(this.items.length * 2);
+    for (let i = 0; i < this.size; i++) items[i] = this.items[(this.head + i) & (this.items.length - 1)];
+    this.items = items;
+    this.head = 0;
+  }
+}
+
+type Task = () => Promise<unknown>;
+
+/**
+ * The floor of the limiter scenarios, held to the same contract as `limit` and `Semaphore.run`: FIFO, at most
+ * `c` running, `fn` started asynchronously by a reaction registered in the caller's call (so the caller's async
+ * context carries over), the result handed back.
+ */
+function floorLimit(c: number): (fn: Task) => Promise<unknown> {
+  let active = 0;
+  const queue = new Ring<() => void>();
+  const done = (): void => {
+    const next = queue.shift();
+    if (next !== undefined) next();
+    else active--;
+  };
+  const resolved = Promise.resolve();
+  return (fn) => {
+    let gate: Promise<void>;
+    if (active < c && queue.size === 0) {
+      active++;
+      gate = resolved;
+    } else {
+      gate = new Promise<void>((resolve) => queue.push(resolve));
+    }
+    return gate.then(() => {
+      let result: Promise<unknown>;
+      try {
+        result = fn();
+      } catch (error) {
+        done();
+        throw error;
+      }
+      result.then(done, done);
+      return result;
+    });
+  };
+}
+
+/** Without the contract's async start and context hand-over: `fn` runs inside the call or the releaser's stack. */
+function bareLimit(c: number): (fn: Task) => Promise<unknown> {
+  let active = 0;
+  interface Entry {
+    fn: Task;
+    resolve: (value: unknown) => void;
+    reject: (error: unknown) => void;
+  }
+  const queue = new Ring<Entry>();
+  const next = (): void => {
+    const entry = queue.shift();
+    if (entry !== undefined) start(entry);
+    else active--;
+  };
+  const start = (entry: Entry): void => {
+    entry.fn().then(
+      (value) => {
+        next();
+        entry.resolve(value);
+      },
+      (error: unknown) => {
+        next();
+        entry.reject(error);
+      },
+    );
+  };
+  return (fn) =>
+    new Promise((resolve, reject) => {
+      const entry = { fn, resolve, reject };
+      if (active < c) {
+        active++;
+        start(entry);
+      } else queue.push(entry);
+    });
+}
+
+/** A FIFO mutex handing the lock straight to the next waiter. */
+class FloorMutex {
+  private locked = false;
+  private readonly queue = new Ring<(release: () => void) => void>();
+  readonly release = (): void => {
+    const next = this.queue.shift();
+    if (next !== undefined) next(this.release);
+    else this.locked = false;
+  };
+
+  lock(): Promise<() => void> {
+    if (!this.locked) {
+      this.locked = true;
+      return Promise.resolve(this.release);
+    }
+    return new Promise((resolve) => this.queue.push(resolve));
+  }
+}
+
+interface FloorNode {
+  prev: FloorNode | null;
+  next: FloorNode | null;
+  resolve: (release: () => void) => void;
+  reject: (reason: unknown) => void;
+  signal: AbortSignal;
+}
+
+/** The floor of the abort scenario: an intrusive list, so an aborted waiter is unlinked at once. */
+class FloorAbortableMutex {
+  private locked = false;
+  private head: FloorNode | null = null;
+  private tail: FloorNode | null = null;
+  readonly release = (): void => {
+    const node = this.head;
+    if (node === null) {
+      this.locked = false;
+      return;
+    }
+    this.unlink(node);
+    node.resolve(this.release);
+  };
+
+  lock(signal: AbortSignal): Promise<() => void> {
+    if (!this.locked) {
+      this.locked = true;
+      return Promise.resolve(this.release);
+    }
+    return new Promise((resolve, reject) => {
+      const node: FloorNode = { prev: this.tail, next: null, resolve, reject, signal };
+      if (this.tail === null) this.head = node;
+      else this.tail.next = node;
+      this.tail = node;
+      signal.addEventListener(
+        'abort',
+        () => {
+          this.unlink(node);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+    });
+  }
+
+  private unlink(node: FloorNode): void {
+    if (node.prev === null) this.head = node.next;
+    else node.prev.next = node.next;
+    if (node.next === null) this.tail = node.prev;
+    else node.next.prev = node.prev;
+    node.prev = node.next = null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Workloads
+
+const noop = async (): Promise<void> => {};
+const ignore = (): void => {};
+
+async function throughput(n: number, run: (fn: Task) => Promise<unknown>): Promise<number> {
+  return timeAsync(async () => {
+    const results = new Array<Promise<unknown>>(n);
+    for (let i = 0; i < n; i++) results[i] = run(noop);
+    await Promise.all(results);
+  });
+}
+
+function limiterContenders(n: number, c: number): Contender[] {
+  return [
+    { name: 'floor', kind: 'floor', sample: () => throughput(n, floorLimit(c)) },
+    {
+      name: 'weft limit',
+      kind: 'weft',
+      sample: () => {
+        const lim = limit(c);
+        return throughput(n, (fn) => lim(fn));
+      },
+    },
+    {
+      name: 'weft Semaphore.run',
+      kind: 'weft',
+      sample: () => {
+        const sem = new Semaphore(c);
+        return throughput(n, (fn) => sem.run(fn));
+      },
+    },
+    {
+      name: 'bare (sync start, no context)',
+      kind: 'baseline',
+      sample: () => throughput(n, bareLimit(c)),
+    },
+    {
+      name: 'async-sema',
+      kind: 'peer',
+      sample: () => {
+        const sema = new Sema(c);
+        return throughput(n, async (fn) => {
+          await sema.acquire();
+          try {
+            return await fn();
+          } finally {
+            sema.release();
+          }
+        });
+      },
+    },
+    {
+      name: 'p-limit',
+      kind: 'peer',
+      sample: () => {
+        const lim = pLimit(c);
+        return throughput(n, (fn) => lim(fn));
+      },
+    },
+    {
+      name: 'p-queue',
+      kind: 'peer',
+      sample: () => {
+        const queue = new PQueue({ concurrency: c });
+        return throughput(n, (fn) => queue.add(fn));
+      },
+    },
+  ];
+}
+
+async function uncontended(n: number, lockUnlock: () => Promise<void>): Promise<number> {
+  return timeAsync(async () => {
+    for (let i = 0; i < n; i++) await lockUnlock();
+  });
+}
+
+function uncontendedContenders(n: number): Contender[] {
+  const floor = new FloorMutex();
+  const weft = new Mutex();
+  const esfx = new EsfxMutex();
+  const asyncMutex = new AsyncMutex();
+  return [
+    { name: 'floor', kind: 'floor', sample: () => uncontended(n, async () => (await floor.lock())()) },
+    { name: 'weft Mutex', kind: 'weft', sample: () => uncontended(n, async () => (await weft.lock()).release()) },
+    {
+      name: '@esfx/async-mutex',
+      kind: 'peer',
+      sample: () =>
+        uncontended(n, async () => {
+          await esfx.lock();
+          esfx.unlock();
+        }),
+    },
+    { name: 'async-mutex', kind: 'peer', sample: () => uncontended(n, async () => (await asyncMutex.acquire())()) },
+  ];
+}
+
+async function contended(n: number, section: () => Promise<void>): Promise<number> {
+  return timeAsync(async () => {
+    const tasks = new Array<Promise<void>>(n);
+    for (let i = 0; i < n; i++) tasks[i] = section();
+    await Promise.all(tasks);
+  });
+}
+
+function contendedContenders(n: number): Contender[] {
+  const floor = new FloorMutex();
+  const weft = new Mutex();
+  const esfx = new EsfxMutex();
+  const asyncMutex = new AsyncMutex();
+  return [
+    {
+      name: 'floor',
+      kind: 'floor',
+      sample: () =>
+        contended(n, async () => {
+          const release = await floor.lock();
+          await Promise.resolve();
+          release();
+        }),
+    },
+    {
+      name: 'weft Mutex',
+      kind: 'weft',
+      sample: () =>
+        contended(n, async () => {
+          const lock = await weft.lock();
+          await Promise.resolve();
+          lock.release();
+        }),
+    },
+    {
+      name: '@esfx/async-mutex',
+      kind: 'peer',
+      sample: () =>
+        contended(n, async () => {
+          await esfx.lock();
+          await Promise.resolve();
+          esfx.unlock();
+        }),
+    },
+    {
+      name: 'async-mutex',
+      kind: 'peer',
+      sample: () =>
+        contended(n, async () => {
+          const release = await asyncMutex.acquire();
+          await Promise.resolve();
+          release();
+        }),
+    },
+  ];
+}
+
+function heapUsed(): number {
+  collectGarbage();
+  return process.memoryUsage().heapUsed;
+}
+
+/**
+ * Bytes of heap per pending waiter: `hold` takes the lock (or fills every slot), `wait` queues one waiter and
+ * returns the caller's promise, which is kept (it is part of what a waiter costs).
+ */
+function pendingHeap(n: number, setup: () => { wait: () => Promise<unknown> }): () => number {
+  return () => {
+    const before = heapUsed();
+    const { wait } = setup();
+    const promises = new Array<Promise<unknown>>(n);
+    for (let i = 0; i < n; i++) promises[i] = wait();
+    const after = heapUsed();
+    for (const promise of promises) promise.catch(ignore);
+    return (after - before) / n;
+  };
+}
+
+function pendingHeapContenders(n: number): Contender[] {
+  return [
+    {
+      name: 'floor',
+      kind: 'floor',
+      sample: pendingHeap(n, () => {
+        const mutex = new FloorMutex();
+        void mutex.lock();
+        return { wait: () => mutex.lock() };
+      }),
+    },
+    {
+      name: 'weft Mutex.lock',
+      kind: 'weft',
+      sample: pendingHeap(n, () => {
+        const mutex = new Mutex();
+        mutex.tryLock();
+        return { wait: () => mutex.lock() };
+      }),
+    },
+    {
+      name: 'weft Semaphore.acquire',
+      kind: 'weft',
+      sample: pendingHeap(n, () => {
+        const sem = new Semaphore(1);
+        sem.tryAcquire();
+        return { wait: () => sem.acquire() };
+      }),
+    },
+    {
+      name: 'weft limit',
+      kind: 'weft',
+      sample: pendingHeap(n, () => {
+        const lim = limit(1);
+        void lim(() => new Promise(ignore));
+        return { wait: () => lim(noop) };
+      }),
+    },
+    {
+      name: 'async-mutex',
+      kind: 'peer',
+      sample: pendingHeap(n, () => {
+        const mutex = new AsyncMutex();
+        void mutex.acquire();
+        return { wait: () => mutex.acquire() };
+      }),
+    },
+    {
+      name: '@esfx/async-mutex',
+      kind: 'peer',
+      sample: pendingHeap(n, () => {
+        const mutex = new EsfxMutex();
+        void mutex.lock();
+        return { wait: () => mutex.lock() };
+      }),
+    },
+    {
+      name: 'async-sema',
+      kind: 'peer',
+      sample: pendingHeap(n, () => {
+        const sema = new Sema(1);
+        void sema.acquire();
+        return { wait: () => sema.acquire() };
+      }),
+    },
+    {
+      name: 'p-limit',
+      kind: 'peer',
+      sample: pendingHeap(n, () => {
+        const lim = pLimit(1);
+        void lim(() => new Promise(ignore));
+        return { wait: () => lim(noop) };
+      }),
+    },
+  ];
+}
+
+/**
+ * Bytes of heap still held per waiter after each of `n` waiters was given up on (its own signal aborted) and the
+ * caller dropped it. Peers that cannot remove one waiter are given up on the usual way, racing the wait against
+ * the abort: their waiter stays queued until the lock comes round to it.
+ */
+function abortedHeap(n: number, setup: () => { wait: (signal: AbortSignal) => Promise<unknown> }): () => Promise<number> {
+  return async () => {
+    const before = heapUsed();
+    const { wait } = setup();
+    const settled = new Array<Promise<unknown>>(n);
+    for (let i = 0; i < n; i++) {
+      const controller = new AbortController();
+      settled[i] = wait(controller.signal).catch(ignore);
+      controller.abort();
+    }
+    await Promise.all(settled);
+    settled.length = 0;
+    const after = heapUsed();
+    return Math.max(0, (after - before) / n);
+  };
+}
+
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))),
+  ]);
+}
+
+function abortedHeapContenders(n: number): Contender[] {
+  return [
+    {
+      name: 'floor',
+      kind: 'floor',
+      sample: abortedHeap(n, () => {
+        const mutex = new FloorAbortableMutex();
+        void mutex.lock(new AbortController().signal);
+        return { wait: (signal) => mutex.lock(signal) };
+      }),
+    },
+    {
+      name: 'weft Mutex.lock',
+      kind: 'weft',
+      sample: abortedHeap(n, () => {
+        const mutex = new Mutex();
+        mutex.tryLock();
+        return { wait: (signal) => mutex.lock({ signal }) };
+      }),
+    },
+    {
+      name: 'weft Semaphore.acquire',
+      kind: 'weft',
+      sample: abortedHeap(n, () => {
+        const sem = new Semaphore(1);
+        sem.tryAcquire();
+        return { wait: (signal) => sem.acquire(1, { signal }) };
+      }),
+    },
+    {
+      name: 'async-mutex (race)',
+      kind: 'peer',
+      sample: abortedHeap(n, () => {
+        const mutex = new AsyncMutex();
+        void mutex.acquire();
+        return { wait: (signal) => raceAbort(mutex.acquire(), signal) };
+      }),
+    },
+    {
+      name: 'async-sema (race)',
+      kind: 'peer',
+      sample: abortedHeap(n, () => {
+        const sema = new Sema(1);
+        void sema.acquire();
+        return { wait: (signal) => raceAbort(sema.acquire() as Promise<unknown>, signal) };
+      }),
+    },
+    {
+      name: 'p-limit (race)',
+      kind: 'peer',
+      sample: abortedHeap(n, () => {
+        const lim = pLimit(1);
+        void lim(() => new Promise(ignore));
+        return { wait: (signal) => raceAbort(lim(noop), signal) };
+      }),
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+const suite: Suite = {
+  name: 'sync',
+  title: 'weft/sync',
+  description: [
+    'Limiter scenarios push 100k `async () => {}` through each limiter at once and time until all settled. Their',
+    'floor keeps the contract weft keeps (FIFO, `fn` started asynchronously by a reaction registered in the',
+    "caller's call, so `AsyncLocalStorage` values carry over); the *bare* baseline drops that and runs `fn` inside",
+    'the call or the releaser, to show what the contract costs. Mutex scenarios time 100k sequential lock/release',
+    'pairs, and 10k tasks contending for one lock with one `await` inside. Heap scenarios measure',
+    '`process.memoryUsage().heapUsed` after a full GC: per pending waiter (100k queued, caller promises kept), and',
+    'per waiter still held after 100k waiters were each aborted and dropped (peers that cannot remove one waiter',
+    'are raced against the abort, the usual workaround, and keep their waiter queued).',
+  ].join(' '),
+  async run({ quick, log }): Promise<ScenarioResult[]> {
+    const tasks = quick ? 10_000 : 100_000;
+    const rounds = quick ? 3 : 9;
+    const warmup = quick ? 1 : 2;
+    const results: ScenarioResult[] = [];
+    for (const c of [1, 10, 100]) {
+      results.push(
+        await runScenario(
+          {
+            id: `sync-limit-c${c}`,
+            title: `${tasks / 1000}k async tasks through a limiter, concurrency ${c}`,
+            unit: 'ms',
+            target: 'weft <= 1.2x floor',
+            rounds,
+            warmup,
+            contenders: limiterContenders(tasks, c),
+          },
+          log,
+        ),
+      );
+    }
+    results.push(
+      await runScenario(
+        {
+          id: 'sync-mutex-uncontended',
+          title: `${tasks / 1000}k uncontended lock/release`,
+          unit: 'ms',
+          target: 'weft <= 1.5x floor',
+          rounds,
+          warmup,
+          contenders: uncontendedContenders(tasks),
+        },
+        log,
+      ),
+    );
+    const contenders = quick ? 2_000 : 10_000;
+    results.push(
+      await runScenario(
+        {
+          id: 'sync-mutex-contended',
+          title: `${contenders / 1000}k tasks contending for a mutex (lock, one await, release)`,
+          unit: 'ms',
+          target: 'weft <= 1.5x floor',
+          rounds,
+          warmup,
+          contenders: contendedContenders(contenders),
+        },
+        log,
+      ),
+    );
+    const waiters = quick ? 20_000 : 100_000;
+    results.push(
+      await runScenario(
+        {
+          id: 'sync-heap-pending',
+          title: `Heap per pending waiter (${waiters / 1000}k waiters, caller promises kept)`,
+          unit: 'B',
+          target: 'weft <= 1.3x floor',
+          rounds: quick ? 2 : 5,
+          warmup: 1,
+          contenders: pendingHeapContenders(waiters),
+        },
+        log,
+      ),
+    );
+    const aborted = quick ? 5_000 : 50_000;
+    results.push(
+      await runScenario(
+        {
+          id: 'sync-heap-aborted',
+          title: `Heap kept per aborted waiter (${aborted / 1000}k waiters, each aborted and dropped)`,
+          unit: 'B',
+          target: 'weft ~0 B',
+          rounds: quick ? 2 : 5,
+          warmup: 1,
+          contenders: abortedHeapContenders(aborted),
+        },
+        log,
+      ),
+    );
+    return results;
+  },
+};
+
+export default suite;
