@@ -12,6 +12,11 @@ import type { Suite } from '../lib/suite.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
+/** One macrotask turn. */
+function macrotask(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /**
  * The floor: the least code that moves values from one async producer to one async consumer with backpressure. A
  * ring buffer plus at most one parked sender and one parked receiver, handed off directly; no queues, no options,
@@ -130,224 +135,192 @@ function expectSum(sum: number, n: number, who: string): void {
   if (sum !== (n * (n - 1)) / 2) throw new Error(`${who}: wrong sum ${sum}`);
 }
 
-/** Millions of messages per second for `n` messages taking `ms`. */
-function rate(n: number, ms: number): number {
-  return n / ms / 1000;
+/** A contender that moves `n` messages per sample and reports millions of messages per second. */
+function contender(
+  name: string,
+  kind: Contender['kind'],
+  n: number,
+  body: (n: number) => Promise<void>,
+): Contender {
+  return {
+    name,
+    kind,
+    sample: async () => {
+      const start = performance.now();
+      await body(n);
+      return n / (performance.now() - start) / 1000;
+    },
+  };
 }
 
-async function timed(n: number, body: () => Promise<void>): Promise<number> {
-  const start = performance.now();
-  await body();
-  return rate(n, performance.now() - start);
+/** How many messages each contender moves: the floor and weft `n`, peers that are several times slower fewer. */
+interface Sizes {
+  n: number;
+  slow: number;
+  slowest: number;
 }
 
-function pipeContenders(n: number, capacity: number): Contender[] {
+function pipeContenders({ n, slow }: Sizes, capacity: number): Contender[] {
   const bufferNote = capacity === 0 ? 'rendezvous' : `buffer ${capacity}`;
   return [
-    {
-      name: `hand-written ring buffer (${bufferNote})`,
-      kind: 'floor',
-      sample: () =>
-        timed(n, async () => {
-          const ch = new FloorChannel<number>(capacity);
+    contender(`hand-written ring buffer (${bufferNote})`, 'floor', n, async (n) => {
+      const ch = new FloorChannel<number>(capacity);
+      const producer = (async () => {
+        for (let i = 0; i < n; i++) await ch.send(i);
+      })();
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += await ch.receive();
+      await producer;
+      expectSum(sum, n, 'floor');
+    }),
+    contender(`weft Channel(${capacity})`, 'weft', n, async (n) => {
+      const ch = new Channel<number>(capacity);
+      const producer = (async () => {
+        for (let i = 0; i < n; i++) await ch.send(i);
+        ch.close();
+      })();
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += await ch.receive();
+      await producer;
+      expectSum(sum, n, 'weft');
+    }),
+    contender(`weft Channel(${capacity}), for await`, 'weft', n, async (n) => {
+      const ch = new Channel<number>(capacity);
+      const producer = (async () => {
+        for (let i = 0; i < n; i++) await ch.send(i);
+        ch.close();
+      })();
+      let sum = 0;
+      for await (const value of ch) sum += value;
+      await producer;
+      expectSum(sum, n, 'weft iterator');
+    }),
+    ...[true, false].map((guard) =>
+      contender(
+        `ts-chan Chan(${capacity})${guard ? '' : ', starvation guard off'}`,
+        'peer',
+        slow,
+        async (n) => {
+          const ch = new Chan<number>(capacity).setUnsafe(!guard);
           const producer = (async () => {
             for (let i = 0; i < n; i++) await ch.send(i);
           })();
           let sum = 0;
-          for (let i = 0; i < n; i++) sum += await ch.receive();
+          for (let i = 0; i < n; i++) sum += (await ch.recv()).value!;
           await producer;
-          expectSum(sum, n, 'floor');
-        }),
-    },
-    {
-      name: `weft Channel(${capacity})`,
-      kind: 'weft',
-      sample: () =>
-        timed(n, async () => {
-          const ch = new Channel<number>(capacity);
-          const producer = (async () => {
-            for (let i = 0; i < n; i++) await ch.send(i);
-            ch.close();
-          })();
-          let sum = 0;
-          for (let i = 0; i < n; i++) sum += await ch.receive();
-          await producer;
-          expectSum(sum, n, 'weft');
-        }),
-    },
-    {
-      name: `weft Channel(${capacity}), for await`,
-      kind: 'weft',
-      sample: () =>
-        timed(n, async () => {
-          const ch = new Channel<number>(capacity);
-          const producer = (async () => {
-            for (let i = 0; i < n; i++) await ch.send(i);
-            ch.close();
-          })();
-          let sum = 0;
-          for await (const value of ch) sum += value;
-          await producer;
-          expectSum(sum, n, 'weft iterator');
-        }),
-    },
-    ...[true, false].map(
-      (guard): Contender => ({
-        name: `ts-chan Chan(${capacity})${guard ? '' : ', starvation guard off'}`,
-        kind: 'peer',
-        sample: () =>
-          timed(n, async () => {
-            const ch = new Chan<number>(capacity).setUnsafe(!guard);
-            const producer = (async () => {
-              for (let i = 0; i < n; i++) await ch.send(i);
-            })();
-            let sum = 0;
-            for (let i = 0; i < n; i++) sum += (await ch.recv()).value!;
-            await producer;
-            expectSum(sum, n, 'ts-chan');
-          }),
-      }),
+          expectSum(sum, n, 'ts-chan');
+        },
+      ),
     ),
-    {
-      name: `@repeaterjs/repeater (${capacity === 0 ? 'no buffer' : `FixedBuffer(${capacity})`})`,
-      kind: 'peer',
-      sample: () =>
-        timed(n, async () => {
-          const repeater = new Repeater<number>(
-            async (push, stop) => {
-              for (let i = 0; i < n; i++) await push(i);
-              stop();
-            },
-            capacity === 0 ? undefined : new FixedBuffer(capacity),
-          );
-          let sum = 0;
-          for (let i = 0; i < n; i++) sum += (await repeater.next()).value as number;
-          await repeater.return();
-          expectSum(sum, n, 'repeater');
-        }),
-    },
-    {
-      name: `it-pushable (onEmpty backpressure at ${capacity === 0 ? 1 : capacity})`,
-      kind: 'peer',
-      sample: () =>
-        timed(n, async () => {
-          const source = pushable<number>({ objectMode: true });
-          const limit = Math.max(1, capacity);
-          const producer = (async () => {
-            for (let i = 0; i < n; i++) {
-              source.push(i);
-              if (source.readableLength >= limit) await source.onEmpty();
-            }
-            source.end();
-          })();
-          let sum = 0;
-          for (let i = 0; i < n; i++) sum += (await source.next()).value as number;
-          await producer;
-          expectSum(sum, n, 'it-pushable');
-        }),
-    },
-    {
-      name: '@esfx/async-queue (unbounded, no backpressure)',
-      kind: 'peer',
-      sample: () =>
-        timed(n, async () => {
-          const queue = new AsyncQueue<number>();
-          const producer = (async () => {
-            for (let i = 0; i < n; i++) {
-              queue.put(i);
-              await RESOLVED;
-            }
-          })();
-          let sum = 0;
-          for (let i = 0; i < n; i++) sum += await queue.get();
-          await producer;
-          expectSum(sum, n, 'esfx');
-        }),
-    },
+    contender(
+      `@repeaterjs/repeater (${capacity === 0 ? 'no buffer' : `FixedBuffer(${capacity})`})`,
+      'peer',
+      slow,
+      async (n) => {
+        const repeater = new Repeater<number>(
+          async (push, stop) => {
+            for (let i = 0; i < n; i++) await push(i);
+            stop();
+          },
+          capacity === 0 ? undefined : new FixedBuffer(capacity),
+        );
+        let sum = 0;
+        for (let i = 0; i < n; i++) sum += (await repeater.next()).value as number;
+        await repeater.return();
+        expectSum(sum, n, 'repeater');
+      },
+    ),
+    contender(`it-pushable (onEmpty backpressure at ${Math.max(1, capacity)})`, 'peer', slow, async (n) => {
+      const source = pushable<number>({ objectMode: true });
+      const limit = Math.max(1, capacity);
+      const producer = (async () => {
+        for (let i = 0; i < n; i++) {
+          source.push(i);
+          if (source.readableLength >= limit) await source.onEmpty();
+        }
+        source.end();
+      })();
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += (await source.next()).value as number;
+      await producer;
+      expectSum(sum, n, 'it-pushable');
+    }),
+    contender('@esfx/async-queue (unbounded, no backpressure)', 'peer', n, async (n) => {
+      const queue = new AsyncQueue<number>();
+      const producer = (async () => {
+        for (let i = 0; i < n; i++) {
+          queue.put(i);
+          // No backpressure to wait for: pause one macrotask per 1024 values so that the queue stays short.
+          if ((i & 1023) === 1023) await macrotask();
+        }
+      })();
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += await queue.get();
+      await producer;
+      expectSum(sum, n, 'esfx');
+    }),
   ];
 }
 
-function selectContenders(n: number): Contender[] {
-  const half = n / 2;
+function selectContenders({ n, slow, slowest }: Sizes): Contender[] {
   return [
-    {
-      name: 'hand-written 2-way select (rendezvous)',
-      kind: 'floor',
-      sample: () =>
-        timed(n, async () => {
-          const a = new FloorChannel<number>(0);
-          const b = new FloorChannel<number>(0);
-          const producers = [a, b].map(async (ch, k) => {
-            for (let i = k; i < n; i += 2) await ch.send(i);
-          });
-          let sum = 0;
-          for (let i = 0; i < n; i++) sum += await floorSelect2(a, b);
-          await Promise.all(producers);
-          expectSum(sum, n, 'floor select');
-        }),
-    },
-    {
-      name: 'weft select([recv(a), recv(b)])',
-      kind: 'weft',
-      sample: () =>
-        timed(n, async () => {
-          const a = new Channel<number>();
-          const b = new Channel<number>();
-          const producers = [a, b].map(async (ch, k) => {
-            for (let i = k; i < n; i += 2) await ch.send(i);
-          });
-          const cases = [recv(a), recv(b)] as const;
-          let sum = 0;
-          for (let i = 0; i < n; i++) {
-            const result = await select(cases);
-            if (result.ok) sum += result.value;
-          }
-          await Promise.all(producers);
-          expectSum(sum, n, 'weft select');
-        }),
-    },
-    ...[true, false].map(
-      (guard): Contender => ({
-        name: `ts-chan Select${guard ? '' : ', starvation guard off'}`,
-        kind: 'peer',
-        sample: () =>
-          timed(n, async () => {
-            const a = new Chan<number>(0).setUnsafe(!guard);
-            const b = new Chan<number>(0).setUnsafe(!guard);
-            const producers = [a, b].map(async (ch, k) => {
-              for (let i = k; i < n; i += 2) await ch.send(i);
-            });
-            const selector = new Select([tsChanRecv(a), tsChanRecv(b)]);
-            let sum = 0;
-            for (let i = 0; i < n; i++) {
-              const index = await selector.wait();
-              sum += selector.recv(selector.cases[index]!).value!;
-            }
-            await Promise.all(producers);
-            expectSum(sum, n, 'ts-chan select');
-          }),
+    contender('hand-written 2-way select (rendezvous)', 'floor', n, async (n) => {
+      const a = new FloorChannel<number>(0);
+      const b = new FloorChannel<number>(0);
+      const producers = [a, b].map(async (ch, k) => {
+        for (let i = k; i < n; i += 2) await ch.send(i);
+      });
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += await floorSelect2(a, b);
+      await Promise.all(producers);
+      expectSum(sum, n, 'floor select');
+    }),
+    contender('weft select([recv(a), recv(b)])', 'weft', n, async (n) => {
+      const a = new Channel<number>();
+      const b = new Channel<number>();
+      const producers = [a, b].map(async (ch, k) => {
+        for (let i = k; i < n; i += 2) await ch.send(i);
+      });
+      const cases = [recv(a), recv(b)] as const;
+      let sum = 0;
+      for (let i = 0; i < n; i++) {
+        const result = await select(cases);
+        if (result.ok) sum += result.value;
+      }
+      await Promise.all(producers);
+      expectSum(sum, n, 'weft select');
+    }),
+    ...[true, false].map((guard) =>
+      contender(`ts-chan Select${guard ? '' : ', starvation guard off'}`, 'peer', slow, async (n) => {
+        const a = new Chan<number>(0).setUnsafe(!guard);
+        const b = new Chan<number>(0).setUnsafe(!guard);
+        const producers = [a, b].map(async (ch, k) => {
+          for (let i = k; i < n; i += 2) await ch.send(i);
+        });
+        const selector = new Select([tsChanRecv(a), tsChanRecv(b)]);
+        let sum = 0;
+        for (let i = 0; i < n; i++) {
+          const index = await selector.wait();
+          sum += selector.recv(selector.cases[index]).value!;
+        }
+        await Promise.all(producers);
+        expectSum(sum, n, 'ts-chan select');
       }),
     ),
-    {
-      name: 'Repeater.merge of 2 repeaters (fan-in, not select)',
-      kind: 'baseline',
-      sample: () =>
-        timed(n, async () => {
-          const sources = [0, 1].map(
-            (k) =>
-              new Repeater<number>(async (push, stop) => {
-                for (let i = k; i < n; i += 2) await push(i);
-                stop();
-              }),
-          );
-          const merged = Repeater.merge(sources);
-          let sum = 0;
-          for (let i = 0; i < n; i++) sum += (await merged.next()).value as number;
-          await merged.return();
-          expectSum(sum, n, 'repeater merge');
-          void half;
-        }),
-    },
+    contender('Repeater.merge of 2 repeaters (fan-in, not select)', 'baseline', slowest, async (n) => {
+      const sources = [0, 1].map(
+        (k) =>
+          new Repeater<number>(async (push, stop) => {
+            for (let i = k; i < n; i += 2) await push(i);
+            stop();
+          }),
+      );
+      const merged = Repeater.merge(sources);
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += (await merged.next()).value as number;
+      await merged.return();
+      expectSum(sum, n, 'repeater merge');
+    }),
   ];
 }
 
@@ -355,16 +328,20 @@ const suite: Suite = {
   name: 'channel',
   title: 'weft/channel',
   description: [
-    'One producer and one consumer move N numbers (1,000,000; 200,000 with `--quick`) through a channel, each side',
-    '`await`ing every operation; then one consumer `select`s N times over two unbuffered channels fed by two',
-    'producers. The floor is a hand-written ring buffer that hands values straight to a parked promise: no wait',
-    'queues, cancellation, closing or event-loop fairness. weft runs with its anti-starvation mechanism on (it is',
-    'always on); ts-chan is shown with its starvation guard on (its default) and off. it-pushable and',
-    '@esfx/async-queue have no bounded buffer: it-pushable waits for `onEmpty()` once the buffer limit is reached,',
-    'and @esfx/async-queue never applies backpressure. Metric: millions of messages per second.',
+    'One producer and one consumer move numbers through a channel, each side `await`ing every operation; then one',
+    'consumer `select`s over two unbuffered channels fed by two producers. The floor is a hand-written ring buffer',
+    'that hands values straight to a parked promise: no wait queues, cancellation, closing or event-loop fairness.',
+    'weft runs with its anti-starvation mechanism on (it is always on); ts-chan is shown with its starvation guard',
+    'on (its default) and off. it-pushable has no bounded buffer, so its producer waits for `onEmpty()` at the',
+    'buffer size; @esfx/async-queue has no backpressure at all (its producer pauses one macrotask every 1024',
+    'values, which keeps its queue short). Metric: millions of messages per second. The floor, weft and',
+    '@esfx/async-queue move 1,000,000 values per sample; the peers that are several times slower move 200,000',
+    '(Repeater.merge 50,000), which keeps a full run within a few minutes and does not change a rate. `--quick`',
+    'divides every count by 5.',
   ].join(' '),
   async run({ quick, log }): Promise<ScenarioResult[]> {
-    const n = quick ? 200_000 : 1_000_000;
+    const scale = quick ? 5 : 1;
+    const sizes: Sizes = { n: 1_000_000 / scale, slow: 200_000 / scale, slowest: 50_000 / scale };
     const rounds = quick ? 3 : 7;
     const warmup = quick ? 1 : 2;
     const results: ScenarioResult[] = [];
@@ -379,7 +356,7 @@ const suite: Suite = {
             target: 'weft <= 1.5x floor',
             rounds,
             warmup,
-            contenders: pipeContenders(n, capacity),
+            contenders: pipeContenders(sizes, capacity),
           },
           log,
         ),
@@ -394,7 +371,7 @@ const suite: Suite = {
           higherIsBetter: true,
           rounds,
           warmup,
-          contenders: selectContenders(n),
+          contenders: selectContenders(sizes),
         },
         log,
       ),

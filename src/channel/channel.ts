@@ -195,7 +195,7 @@ export function sendClosedError(reason: unknown): ChannelClosedError {
  * }
  * ```
  */
-export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
+export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
   readonly #capacity: number;
   readonly #overflow: Overflow;
   readonly #onDrop: ((value: T) => void) | undefined;

@@ -60,9 +60,8 @@ async function pump<T>(
   try {
     await Promise.resolve(); // never run the source's code inside channelFrom()
     signal.throwIfAborted();
-    for await (const value of source) {
-      await output.send(value, { signal });
-    }
+    // A halted stage closes its output, so a pending send rejects and the loop calls the iterator's return().
+    for await (const value of source) await output.send(value);
     stage.finish();
   } catch (error) {
     stage.finish(error);

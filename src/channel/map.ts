@@ -131,16 +131,17 @@ function call<T, R>(fn: MapFn<T, R>, value: T, context: MapChannelContext): Prom
 async function runUnordered<T, R>(input: Channel<T>, fn: MapFn<T, R>, concurrency: number, stage: Stage<R>) {
   const { output, signal } = stage;
   const context: MapChannelContext = { signal };
+  const cases = stage.inputCases(input);
   const work = async (): Promise<void> => {
-    for await (const value of input.values({ signal })) {
+    for (let step = await stage.receive(cases); !step.done; step = await stage.receive(cases)) {
       let result: R;
       try {
-        result = await call(fn, value, context);
+        result = await call(fn, step.value, context);
       } catch (error) {
         stage.finish(error); // stop the other workers at once
         throw error;
       }
-      await output.send(result, { signal });
+      await output.send(result); // rejects once the stage has halted: it closes its output
     }
   };
   const workers: Promise<void>[] = [];
@@ -163,12 +164,13 @@ async function runOrdered<T, R>(input: Channel<T>, fn: MapFn<T, R>, concurrency:
   const pending = new Channel<{ result: Promise<R> }>(Infinity);
 
   const read = async (): Promise<void> => {
+    const slotCases = stage.inputCases(slots);
+    const inputCases = stage.inputCases(input);
     try {
-      const values = input.values({ signal });
       for (;;) {
-        await slots.receive({ signal });
-        const step = await values.next();
-        if (step.done === true) break;
+        await stage.receive(slotCases);
+        const step = await stage.receive(inputCases);
+        if (step.done) break;
         const result = call(fn, step.value, context);
         // Fail the stage as soon as any call fails, not when the writer reaches it: the calls ahead of it may be
         // waiting for the abort. This handler also keeps the rejection from being reported as unhandled.
@@ -182,9 +184,10 @@ async function runOrdered<T, R>(input: Channel<T>, fn: MapFn<T, R>, concurrency:
   };
 
   void read();
+  const pendingCases = stage.inputCases(pending);
   try {
-    for await (const { result } of pending.values({ signal })) {
-      await output.send(await result, { signal });
+    for (let step = await stage.receive(pendingCases); !step.done; step = await stage.receive(pendingCases)) {
+      await output.send(await step.value.result);
       slots.trySend(undefined);
     }
     stage.finish();

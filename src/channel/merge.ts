@@ -1,6 +1,6 @@
 import { describe } from '../internal/validate.js';
 import { Channel } from './channel.js';
-import { recv, select } from './select.js';
+import { recv, select, type RecvCase } from './select.js';
 import { Stage, type StageOptions } from './stage.js';
 
 /**
@@ -46,7 +46,7 @@ export type ChannelValue<C> = C extends Channel<infer T> ? T : never;
  * ```
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- accepts channels of any value type
-export function mergeChannels<const C extends readonly Channel<any>[]>(
+export function mergeChannels<const C extends readonly (Channel<any> | Channel<never>)[]>(
   inputs: C,
   options?: StageOptions,
 ): Channel<ChannelValue<C[number]>> {
@@ -65,11 +65,13 @@ export function mergeChannels<const C extends readonly Channel<any>[]>(
 
 async function forward<T>(inputs: readonly Channel<T>[], stage: Stage<T>): Promise<void> {
   const { output, signal } = stage;
-  const cases = inputs.map((input) => recv(input));
+  // The inputs' cases, then one that makes the select reject when the stage halts.
+  const cases: (RecvCase<T> | RecvCase<never>)[] = [...inputs.map((input) => recv(input)), stage.stopCase];
   try {
-    while (cases.length > 0) {
-      const result = await select(cases, { signal });
-      if (result.ok) await output.send(result.value, { signal });
+    while (cases.length > 1) {
+      signal.throwIfAborted();
+      const result = await select(cases);
+      if (result.ok) await output.send(result.value);
       else cases.splice(result.index, 1); // that input is closed and drained
     }
     stage.finish();

@@ -30,7 +30,7 @@ export interface SelectCase<T = unknown> {
   readonly kind: 'recv' | 'send';
   /** The channel the case operates on. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any channel; the value type is carried by T
-  readonly channel: Channel<any>;
+  readonly channel: Channel<any> | Channel<never>; // Channel is invariant, and `any` does not reach `never`
   /**
    * Type-level only (never present at runtime): the value type the case produces.
    * @internal

@@ -2,6 +2,7 @@ import { ChannelClosedError } from '../errors.js';
 import { isAbortSignal } from '../internal/cancel.js';
 import { describe } from '../internal/validate.js';
 import { assertCapacity, Channel, channelCore } from './channel.js';
+import { recv, select, type RecvCase } from './select.js';
 
 /**
  * Options shared by the pipeline helpers ({@link channelFrom}, {@link mergeChannels}, {@link mapChannel}): each
@@ -49,12 +50,21 @@ export interface StageOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** What {@link Stage.receive} returns: a value, or the end of a drained input. */
+export type StageStep<T> = { done: false; value: T } | { done: true };
+
+const END: StageStep<never> = { done: true };
+
 /**
- * The lifetime of one pipeline stage: its output channel and an internal signal that aborts when the caller's
- * signal aborts or the output is closed downstream. Internal; not exported from the package.
+ * The lifetime of one pipeline stage. Internal; not exported from the package.
+ *
+ * Internal waits never take an `AbortSignal` (one listener per parked operation would pile up on one signal):
+ * receives from inputs are `select`s that also watch a private *stop* channel, closed when the stage halts, and
+ * sends go to the output, which the stage closes itself. Only user code gets {@link Stage.signal}.
  */
 export class Stage<R> {
   readonly output: Channel<R>;
+  readonly #stop = new Channel<never>();
   readonly #controller = new AbortController();
   readonly #callerSignal: AbortSignal | undefined;
 
@@ -81,26 +91,49 @@ export class Stage<R> {
       else signal.addEventListener('abort', this);
     }
     channelCore.onClose(this.output, () => {
-      this.#controller.abort(new ChannelClosedError(`${where}: the output channel was closed`));
+      this.#halt(new ChannelClosedError(`${where}: the output channel was closed`));
     });
   }
 
-  /** Aborts when the stage must stop: the caller aborted, the output closed, or the stage failed. */
+  /** Aborts when the stage stops early: cancelled, output closed downstream, or failed. Given to user code. */
   get signal(): AbortSignal {
     return this.#controller.signal;
+  }
+
+  /** The cases to pass to {@link Stage.receive} to read `input` until it is drained or the stage halts. */
+  inputCases<T>(input: Channel<T>): readonly [RecvCase<T>, RecvCase<never>] {
+    return [recv(input), recv(this.#stop)];
+  }
+
+  /** Receives from the input of `cases`; rejects with the halt reason once the stage has halted. */
+  async receive<T>(cases: readonly [RecvCase<T>, RecvCase<never>]): Promise<StageStep<T>> {
+    this.#controller.signal.throwIfAborted();
+    const result = await select(cases); // a halt closes the stop channel with its reason: select rejects with it
+    return result.index === 0 && result.ok ? { done: false, value: result.value } : END;
+  }
+
+  /** A `select` case that makes a waiting `select` reject with the halt reason once the stage halts. */
+  get stopCase(): RecvCase<never> {
+    return recv(this.#stop);
   }
 
   /** The caller's signal aborted: stop at once, even if the stage is stuck waiting on a source. */
   handleEvent(): void {
     const reason: unknown = this.#callerSignal!.reason;
-    this.#controller.abort(reason);
+    this.#halt(reason);
     this.output.close(reason);
   }
 
   /** Ends the stage: closes the output, with `error` when it failed or was cancelled. */
   finish(error?: unknown): void {
     this.#callerSignal?.removeEventListener('abort', this);
-    if (error !== undefined && !this.#controller.signal.aborted) this.#controller.abort(error);
+    if (error !== undefined) this.#halt(error);
     this.output.close(error);
+  }
+
+  #halt(reason: unknown): void {
+    if (this.#controller.signal.aborted) return;
+    this.#controller.abort(reason);
+    this.#stop.close(reason);
   }
 }

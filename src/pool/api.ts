@@ -1,9 +1,10 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- function shapes are matched with `any` on purpose */
+import type { TaskStream } from './stream.js';
 
 /**
  * The typed face of a worker module, as `WorkerPool.api()` returns it: every exported function becomes a method
  * taking the same arguments; plain and async functions return a `Promise` of their (awaited) result, generator and
- * async generator functions return an `AsyncIterableIterator` of their values. Exports that are not functions are
+ * async generator functions return a {@link TaskStream} of their values. Exports that are not functions are
  * left out. `this: TaskContext` parameters are dropped: the pool supplies the context.
  *
  * @typeParam M - The worker module's type, `typeof import('./worker.js')`, or the type of the object given to
@@ -20,11 +21,11 @@
  * ```
  */
 export type WorkerApi<M> = {
-  readonly [K in keyof M as K extends string ? (M[K] extends (...args: any[]) => any ? K : never) : never]: M[K] extends (
-    ...args: infer A
-  ) => infer R
+  readonly [
+    K in keyof M as K extends string ? (M[K] extends (...args: any[]) => any ? K : never) : never
+  ]: M[K] extends (...args: infer A) => infer R
     ? R extends AsyncGenerator<infer Y, any, any> | Generator<infer Y, any, any>
-      ? (...args: A) => AsyncIterableIterator<Y>
+      ? (...args: A) => TaskStream<Y>
       : (...args: A) => Promise<Awaited<R>>
     : never;
 };

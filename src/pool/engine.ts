@@ -128,7 +128,8 @@ export class Engine {
       const window = this.window();
       let candidates = 0;
       for (const worker of this.workers) {
-        if (worker.state === WORKER_READY && worker.inflight.length < window && worker.freeSlots() > 0) candidates++;
+        if (worker.state === WORKER_READY && worker.inflight.length < window && worker.freeSlots() > 0)
+          candidates++;
       }
       // Idle workers first, then the others; each gets an even share of what is waiting, up to its window.
       for (let pass = 0; pass < 2 && remaining > 0 && candidates > 0; pass++) {
@@ -186,7 +187,10 @@ export class Engine {
     for (let i = 1; i < message.length; i += 4) {
       const task = worker.bySlot[message[i] as number]!;
       try {
-        worker.handle!.post([MSG_TASKS, message[i], message[i + 1], message[i + 2], message[i + 3]], task.transfer);
+        worker.handle!.post(
+          [MSG_TASKS, message[i], message[i + 1], message[i + 2], message[i + 3]],
+          task.transfer,
+        );
       } catch (error) {
         worker.release(task);
         this.settle(task, false, error);
@@ -287,7 +291,11 @@ export class Engine {
     worker.everReady = true;
     worker.kinds = kinds;
     let functions = this.functionNames;
-    if (functions === undefined || functions.size !== names.length || names.some((n, i) => functions!.get(n) !== i)) {
+    if (
+      functions === undefined ||
+      functions.size !== names.length ||
+      names.some((n, i) => functions!.get(n) !== i)
+    ) {
       functions = new Map(names.map((name, index) => [name, index]));
     }
     worker.functions = functions;
@@ -328,7 +336,9 @@ export class Engine {
       this.waitTime.record(now - task.submitted - runMs);
       // A long task narrows the window at once; short ones widen it gradually.
       this.averageRun =
-        runMs > PIPELINE_BUDGET_MS && runMs > this.averageRun ? runMs : this.averageRun + (runMs - this.averageRun) * 0.1;
+        runMs > PIPELINE_BUDGET_MS && runMs > this.averageRun
+          ? runMs
+          : this.averageRun + (runMs - this.averageRun) * 0.1;
       if (status === STATUS_OK) this.settle(task, true, message[i + 2]);
       else this.settle(task, false, deserializeError(message[i + 2]));
     }
@@ -349,7 +359,12 @@ export class Engine {
     worker.setReferenced(false);
     worker.idleSince = performance.now();
     if (worker.idleTimer === undefined && this.options.idleTimeout !== Infinity) {
-      worker.idleTimer = setTimeout(onIdleCheck, Math.min(this.options.idleTimeout, MAX_TIMER_MS), this, worker);
+      worker.idleTimer = setTimeout(
+        onIdleCheck,
+        Math.min(this.options.idleTimeout, MAX_TIMER_MS),
+        this,
+        worker,
+      );
       (worker.idleTimer as { unref?: () => void }).unref?.();
     }
   }
@@ -392,7 +407,7 @@ export class Engine {
     this.clearWorkerTimers(worker);
     this.workers.splice(this.workers.indexOf(worker), 1);
     let ranTask = false;
-    for (let task = worker.inflight.peek(); task !== undefined; ) {
+    for (let task = worker.inflight.peek(); task !== undefined;) {
       const next = worker.inflight.after(task);
       const running = worker.isRunning(task);
       worker.release(task);
@@ -439,7 +454,10 @@ export class Engine {
     const what = worker.everReady ? 'died before running any task' : 'failed to start';
     const file = String(this.options.worker);
     for (let task = this.nextWaiting(); task !== undefined; task = this.nextWaiting()) {
-      const error = new WorkerCrashedError(`WorkerPool: the worker ${file} ${what}: ${detail}`, { cause, exitCode });
+      const error = new WorkerCrashedError(`WorkerPool: the worker ${file} ${what}: ${detail}`, {
+        cause,
+        exitCode,
+      });
       this.settle(task, false, error);
     }
     const waiters = this.kindWaiters;
@@ -506,7 +524,12 @@ export class Engine {
       worker.handle?.post([MSG_ABORT, task.slot, serializeError(abortError())]);
     }
     if (worker.graceTimer === undefined && this.options.abortGrace !== Infinity) {
-      worker.graceTimer = setTimeout(onGraceExpired, Math.min(this.options.abortGrace, MAX_TIMER_MS), this, worker);
+      worker.graceTimer = setTimeout(
+        onGraceExpired,
+        Math.min(this.options.abortGrace, MAX_TIMER_MS),
+        this,
+        worker,
+      );
     }
   }
 
@@ -547,7 +570,11 @@ export class Engine {
   /** Whether `name` is a generator function, when known. */
   isGenerator(name: string): boolean | undefined {
     const kind = this.functionKinds?.get(name);
-    return kind === undefined ? (this.functionKinds === undefined ? undefined : false) : kind === KIND_GENERATOR;
+    return kind === undefined
+      ? this.functionKinds === undefined
+        ? undefined
+        : false
+      : kind === KIND_GENERATOR;
   }
 
   close(force: boolean): Promise<void> {
@@ -561,14 +588,24 @@ export class Engine {
   private forceClose(): void {
     this.forced = true;
     for (let task = this.nextWaiting(); task !== undefined; task = this.nextWaiting()) {
-      this.settle(task, false, new PoolClosedError('WorkerPool: closed with { force: true } before the task started'));
+      this.settle(
+        task,
+        false,
+        new PoolClosedError('WorkerPool: closed with { force: true } before the task started'),
+      );
     }
     for (const worker of this.workers) {
       for (let task = worker.inflight.peek(); task !== undefined; task = worker.inflight.after(task)) {
         if (task.state === TASK_DONE) continue;
         task.abandoned = true;
+        task.reader?.discard();
         if (task.stopping) this.settle(task, true, undefined);
-        else this.settle(task, false, new PoolClosedError('WorkerPool: closed with { force: true } while the task ran'));
+        else
+          this.settle(
+            task,
+            false,
+            new PoolClosedError('WorkerPool: closed with { force: true } while the task ran'),
+          );
       }
     }
     const waiters = this.kindWaiters;

@@ -16,5 +16,6 @@ export { WorkerPool, type CloseOptions, type RunOptions } from './pool.js';
 export type { WorkerPoolOptions } from './options.js';
 export type { PoolStats, TimeStats } from './stats.js';
 export type { WorkerApi } from './api.js';
+export type { TaskStream } from './stream.js';
 export type { ResourceLimits } from './transport.js';
 export { PoolClosedError, QueueFullError, WorkerCrashedError } from '../errors.js';

@@ -67,10 +67,14 @@ function nonNegativeInteger(name: string, value: unknown, infinityAllowed: boole
 
 function milliseconds(name: string, value: unknown): number {
   if (typeof value !== 'number') {
-    throw new TypeError(`${WHERE}: ${name} must be a non-negative number of milliseconds, got ${describe(value)}`);
+    throw new TypeError(
+      `${WHERE}: ${name} must be a non-negative number of milliseconds, got ${describe(value)}`,
+    );
   }
   if (Number.isNaN(value) || value < 0) {
-    throw new RangeError(`${WHERE}: ${name} must be a non-negative number of milliseconds, got ${describe(value)}`);
+    throw new RangeError(
+      `${WHERE}: ${name} must be a non-negative number of milliseconds, got ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -81,7 +85,8 @@ export function resolveOptions(options: WorkerPoolOptions, transport: Transport)
     throw new TypeError(`${WHERE}: options must be an object with a worker, got ${describe(options)}`);
   }
   const worker = transport.resolve(options.worker);
-  const minThreads = options.minThreads === undefined ? 0 : nonNegativeInteger('minThreads', options.minThreads, false);
+  const minThreads =
+    options.minThreads === undefined ? 0 : nonNegativeInteger('minThreads', options.minThreads, false);
   let maxThreads: number;
   if (options.maxThreads === undefined) {
     maxThreads = Math.max(1, transport.defaultThreads(), minThreads);
@@ -89,7 +94,9 @@ export function resolveOptions(options: WorkerPoolOptions, transport: Transport)
     maxThreads = nonNegativeInteger('maxThreads', options.maxThreads, false);
     if (maxThreads === 0) throw new RangeError(`${WHERE}: maxThreads must be a positive integer, got 0`);
     if (minThreads > maxThreads) {
-      throw new RangeError(`${WHERE}: minThreads must not exceed maxThreads (${maxThreads}), got ${minThreads}`);
+      throw new RangeError(
+        `${WHERE}: minThreads must not exceed maxThreads (${maxThreads}), got ${minThreads}`,
+      );
     }
   }
   const name = options.name ?? 'weft-pool';
@@ -108,9 +115,12 @@ export function resolveOptions(options: WorkerPoolOptions, transport: Transport)
     worker,
     minThreads,
     maxThreads,
-    idleTimeout: options.idleTimeout === undefined ? 10_000 : milliseconds('idleTimeout', options.idleTimeout),
-    maxQueue: options.maxQueue === undefined ? Infinity : nonNegativeInteger('maxQueue', options.maxQueue, true),
-    taskTimeout: options.taskTimeout === undefined ? Infinity : milliseconds('taskTimeout', options.taskTimeout),
+    idleTimeout:
+      options.idleTimeout === undefined ? 10_000 : milliseconds('idleTimeout', options.idleTimeout),
+    maxQueue:
+      options.maxQueue === undefined ? Infinity : nonNegativeInteger('maxQueue', options.maxQueue, true),
+    taskTimeout:
+      options.taskTimeout === undefined ? Infinity : milliseconds('taskTimeout', options.taskTimeout),
     abortGrace: options.abortGrace === undefined ? 1000 : milliseconds('abortGrace', options.abortGrace),
     spawn: { name, execArgv, env, resourceLimits },
   };

@@ -7,7 +7,7 @@ import { Engine } from './engine.js';
 import { resolveOptions, type WorkerPoolOptions } from './options.js';
 import { MODE_RUN, MODE_STREAM } from './protocol.js';
 import type { PoolStats } from './stats.js';
-import { StreamReader } from './stream.js';
+import { StreamReader, type TaskStream } from './stream.js';
 import { Task } from './task.js';
 import { nodeTransport } from './transport-node.js';
 
@@ -111,6 +111,7 @@ export class WorkerPool implements AsyncDisposable {
    */
   run<R = unknown>(name: string, args?: readonly unknown[], options?: RunOptions): Promise<R> {
     const task = this.#task('run', name, args, options, MODE_RUN);
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort reason may be anything
     if (!(task instanceof Task)) return Promise.reject(task.error);
     const promise = task.wait(options?.signal, undefined) as Promise<R>;
     this.#engine.submit(task);
@@ -142,7 +143,7 @@ export class WorkerPool implements AsyncDisposable {
    * }
    * ```
    */
-  stream<R = unknown>(name: string, args?: readonly unknown[], options?: WaitOptions): AsyncIterableIterator<R> {
+  stream<R = unknown>(name: string, args?: readonly unknown[], options?: WaitOptions): TaskStream<R> {
     const engine = this.#engine;
     return new StreamReader<R>(
       (reader) => {
@@ -167,7 +168,8 @@ export class WorkerPool implements AsyncDisposable {
     mode: number,
   ): Task | { error: unknown } {
     const where = `WorkerPool.${method}`;
-    if (typeof name !== 'string') return { error: new TypeError(`${where}: name must be a string, got ${describe(name)}`) };
+    if (typeof name !== 'string')
+      return { error: new TypeError(`${where}: name must be a string, got ${describe(name)}`) };
     if (args !== undefined && !Array.isArray(args)) {
       return { error: new TypeError(`${where}: args must be an array, got ${describe(args)}`) };
     }
@@ -182,7 +184,15 @@ export class WorkerPool implements AsyncDisposable {
     if (refusal !== undefined) return { error: refusal };
     if (engine.isFull()) return { error: new QueueFullError(`${where}: the queue is full`) };
     const timeout = options?.timeout ?? (mode === MODE_RUN ? this.#taskTimeout() : Infinity);
-    return new Task(engine, name, (args as unknown[] | undefined) ?? [], mode, timeout, transfer, performance.now());
+    return new Task(
+      engine,
+      name,
+      (args as unknown[] | undefined) ?? [],
+      mode,
+      timeout,
+      transfer,
+      performance.now(),
+    );
   }
 
   #taskTimeout(): number {
@@ -268,7 +278,9 @@ export class WorkerPool implements AsyncDisposable {
    */
   close(options?: CloseOptions): Promise<void> {
     if (options !== undefined && (options === null || typeof options !== 'object')) {
-      return Promise.reject(new TypeError(`WorkerPool.close: options must be an object, got ${describe(options)}`));
+      return Promise.reject(
+        new TypeError(`WorkerPool.close: options must be an object, got ${describe(options)}`),
+      );
     }
     return this.#engine.close(options?.force === true);
   }

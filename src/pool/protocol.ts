@@ -91,14 +91,17 @@ export function deserializeError(value: unknown): unknown {
   const options = 'cause' in s ? { cause: deserializeError(s.cause) } : undefined;
   let error: Error;
   if (DOM_EXCEPTION_NAMES.has(s.name)) {
-    error = new DOMException(s.message, s.name) as unknown as Error;
-    if (options !== undefined) Object.defineProperty(error, 'cause', { value: options.cause, configurable: true, writable: true });
+    error = new DOMException(s.message, s.name);
+    if (options !== undefined)
+      Object.defineProperty(error, 'cause', { value: options.cause, configurable: true, writable: true });
   } else {
     const Builtin = builtinErrors[s.name];
     error = Builtin !== undefined ? new Builtin(s.message, options) : new Error(s.message, options);
-    if (error.name !== s.name) Object.defineProperty(error, 'name', { value: s.name, configurable: true, writable: true });
+    if (error.name !== s.name)
+      Object.defineProperty(error, 'name', { value: s.name, configurable: true, writable: true });
   }
-  if (s.stack !== undefined) Object.defineProperty(error, 'stack', { value: s.stack, configurable: true, writable: true });
+  if (s.stack !== undefined)
+    Object.defineProperty(error, 'stack', { value: s.stack, configurable: true, writable: true });
   if (s.props !== undefined) Object.assign(error, s.props);
   return error;
 }

@@ -13,10 +13,77 @@ interface PendingRead {
 }
 
 /**
+ * What `WorkerPool.stream` returns: an async iterator of the values a worker generator yields. `return()` (called by
+ * `break` in `for await`) stops the generator in the worker and resolves once it has stopped.
+ *
+ * @typeParam R - The type of the yielded values.
+ *
+ * @example Taking the first ten values
+ * ```ts
+ * import { WorkerPool, type TaskStream } from 'weft/pool';
+ *
+ * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
+ * const primes: TaskStream<number> = pool.stream<number>('primes');
+ * const first: number[] = [];
+ * for await (const p of primes) {
+ *   first.push(p);
+ *   if (first.length === 10) break;
+ * }
+ * ```
+ */
+export interface TaskStream<R> extends AsyncIterableIterator<R, undefined, undefined> {
+  /**
+   * Takes the next value, waiting for the worker if none is buffered. Starts the task on the first call.
+   *
+   * @returns The next value, or `{ done: true }` once the generator finished (or was stopped).
+   *
+   * @example
+   * ```ts
+   * import { WorkerPool } from 'weft/pool';
+   *
+   * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
+   * const first = await pool.stream<number>('count', [3]).next(); // { done: false, value: 1 }
+   * ```
+   */
+  next(): Promise<IteratorResult<R, undefined>>;
+  /**
+   * Stops the stream early: the worker generator's `finally` blocks run and its `this.signal` is aborted. Resolves
+   * once the worker has let go of it (at worst after the pool's `abortGrace`, when the worker is replaced).
+   *
+   * @returns `{ done: true, value: undefined }`.
+   *
+   * @example
+   * ```ts
+   * import { WorkerPool } from 'weft/pool';
+   *
+   * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
+   * const stream = pool.stream<number>('count', [1_000_000]);
+   * await stream.next();
+   * await stream.return(); // the generator in the worker has finished its cleanup
+   * ```
+   */
+  return(): Promise<IteratorResult<R, undefined>>;
+  /**
+   * The stream itself, so it works in `for await`.
+   *
+   * @returns This stream.
+   *
+   * @example
+   * ```ts
+   * import { WorkerPool } from 'weft/pool';
+   *
+   * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
+   * for await (const n of pool.stream<number>('count', [3])) console.log(n);
+   * ```
+   */
+  [Symbol.asyncIterator](): TaskStream<R>;
+}
+
+/**
  * The consumer side of `WorkerPool.stream`: an async iterator fed by its task's yielded values. The worker may run
  * ahead of the consumer by at most {@link STREAM_WINDOW} values; credit is granted back as values are taken.
  */
-export class StreamReader<R> implements AsyncIterableIterator<R> {
+export class StreamReader<R> implements TaskStream<R> {
   private task: Task | undefined = undefined;
   private started = false;
   /** Values received and not yet taken, from `head`. */
@@ -43,21 +110,24 @@ export class StreamReader<R> implements AsyncIterableIterator<R> {
     return this;
   }
 
-  next(): Promise<IteratorResult<R>> {
+  next(): Promise<IteratorResult<R, undefined>> {
     if (!this.started) this.start();
     if (this.head < this.values.length) return Promise.resolve({ done: false, value: this.take() as R });
     if (this.failed) {
       this.failed = false;
       const failure = this.failure;
       this.failure = undefined;
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rethrows what the worker threw
       return Promise.reject(failure);
     }
     if (this.ended) return Promise.resolve({ done: true, value: undefined });
-    return new Promise<IteratorResult<R>>((resolve, reject) => this.reads.push({ resolve, reject }));
+    return new Promise<IteratorResult<R, undefined>>((resolve, reject) =>
+      this.reads.push({ resolve, reject }),
+    );
   }
 
   /** Stops the stream (a `break` out of `for await` calls this) and resolves once the worker's generator ended. */
-  async return(): Promise<IteratorResult<R>> {
+  async return(): Promise<IteratorResult<R, undefined>> {
     this.started = true;
     this.values = [];
     this.head = 0;
@@ -74,7 +144,7 @@ export class StreamReader<R> implements AsyncIterableIterator<R> {
 
   private start(): void {
     this.started = true;
-    const started = this.begin(this as StreamReader<unknown>);
+    const started = this.begin(this);
     if (!('error' in started)) {
       this.task = started;
       return;

@@ -37,7 +37,9 @@ export const nodeTransport: Transport = {
       if (worker.startsWith('file:')) return new URL(worker);
       if (isAbsolute(worker)) return worker;
     }
-    throw new TypeError(`WorkerPool: worker must be an absolute path, a file: URL string or a URL, got ${describe(worker)}`);
+    throw new TypeError(
+      `WorkerPool: worker must be an absolute path, a file: URL string or a URL, got ${describe(worker)}`,
+    );
   },
 
   spawn(worker: URL | string, init: WorkerInit, options: SpawnOptions, events: WorkerEvents) {

@@ -1,5 +1,13 @@
 import { WaitQueue } from '../internal/wait-queue.js';
-import { SLOT_COUNT, SLOT_FREE, SLOT_QUEUED, SLOT_REVOKED, SLOT_RUNNING, type WorkerInit, PROTOCOL_VERSION } from './protocol.js';
+import {
+  SLOT_COUNT,
+  SLOT_FREE,
+  SLOT_QUEUED,
+  SLOT_REVOKED,
+  SLOT_RUNNING,
+  type WorkerInit,
+  PROTOCOL_VERSION,
+} from './protocol.js';
 import type { Task } from './task.js';
 import type { WorkerHandle } from './transport.js';
 

@@ -37,34 +37,36 @@ export class Engine {
   /** Yield points left before the next clock read. Decremented by every yield point. */
   countdown = 1;
   /** The countdown's last starting value. */
-  private interval = 1;
+  #interval = 1;
   /** RUN, PREEMPT or SPENT. */
   reason = SPENT;
-  private deadline = 0;
-  private lastCheck = 0;
+  #deadline = 0;
+  #lastCheck = 0;
   /** The latest clock reading, for aging. */
-  private clock = 0;
+  #clock = 0;
   /** Yield points passed, up to the last (re)arming of the countdown. */
-  private passed = 0;
-  private slicePassedBase = 0;
+  #passed = 0;
+  #slicePassedBase = 0;
   /** The async task resumed last, presumed running in microtasks until it parks, finishes or goes quiet. */
   inflight: TaskImpl | null = null;
   /** Bumped by every yield point an async task passes without giving way. */
   activity = 0;
-  private seen = 0;
-  private looked = false;
+  #seen = 0;
+  #looked = false;
 
   /** Ready tasks, one FIFO per priority (0 = high). */
-  private readonly queues = [new WaitQueue<TaskImpl>(), new WaitQueue<TaskImpl>(), new WaitQueue<TaskImpl>()];
+  readonly #queues = [new WaitQueue<TaskImpl>(), new WaitQueue<TaskImpl>(), new WaitQueue<TaskImpl>()];
   /** Tasks spawned since the current slice began; they join the run queues when the next one starts. */
-  private readonly incoming = new WaitQueue<TaskImpl>();
+  readonly #incoming = new WaitQueue<TaskImpl>();
   /** Every task spawned and not yet settled. */
   readonly live = new Set<TaskImpl>();
-  private draining = false;
-  private drainQueued = false;
-  private sliceQueued = false;
+  #draining = false;
+  /** True until the current slice has run a task: every slice runs at least one, whatever its budget. */
+  #fresh = false;
+  #drainQueued = false;
+  #sliceQueued = false;
   closed = false;
-  private idleWaiters: (() => void)[] = [];
+  #idleWaiters: (() => void)[] = [];
   /** Set by the Scheduler: the `spawn` that task contexts hand out. */
   spawn!: Scheduler['spawn'];
 
@@ -74,20 +76,20 @@ export class Engine {
   failed = 0;
   cancelled = 0;
   slices = 0;
-  private sliceStart = 0;
-  private sliceLast = 0;
-  private busy = 0;
-  private longest = 0;
-  private overran = 0;
+  #sliceStart = 0;
+  #sliceLast = 0;
+  #busy = 0;
+  #longest = 0;
+  #overran = 0;
 
-  private readonly checkMs: number;
+  readonly #checkMs: number;
 
   constructor(
     readonly sliceMs: number,
     readonly agingMs: number,
     readonly sliceYields: number,
   ) {
-    this.checkMs = sliceMs / 50;
+    this.#checkMs = sliceMs / 50;
   }
 
   /**
@@ -95,78 +97,78 @@ export class Engine {
    * `--engine.countdown <= 0 && engine.checkClock()` so that the common case never calls it.
    */
   checkClock(): boolean {
-    this.passed += this.interval - this.countdown;
+    this.#passed += this.#interval - this.countdown;
     if (this.reason !== RUN) {
-      this.interval = this.countdown = 0;
+      this.#interval = this.countdown = 0;
       return true;
     }
-    const t = (this.clock = this.sliceLast = now());
-    const timeLeft = this.deadline - t;
-    const yieldsLeft = this.sliceYields - (this.passed - this.slicePassedBase);
+    const t = (this.#clock = this.#sliceLast = now());
+    const timeLeft = this.#deadline - t;
+    const yieldsLeft = this.sliceYields - (this.#passed - this.#slicePassedBase);
     if (timeLeft <= 0 || yieldsLeft <= 0) {
       this.reason = SPENT;
-      this.interval = this.countdown = 0;
+      this.#interval = this.countdown = 0;
       return true;
     }
-    const elapsed = t - this.lastCheck;
-    this.lastCheck = t;
-    let next = this.interval * 2 || 1;
+    const elapsed = t - this.#lastCheck;
+    this.#lastCheck = t;
+    let next = this.#interval * 2 || 1;
     if (elapsed > 0)
-      next = Math.min(next, Math.floor((Math.min(this.checkMs, timeLeft) * this.interval) / elapsed));
-    this.interval = this.countdown = Math.max(1, Math.min(next, MAX_INTERVAL, yieldsLeft));
+      next = Math.min(next, Math.floor((Math.min(this.#checkMs, timeLeft) * this.#interval) / elapsed));
+    this.#interval = this.countdown = Math.max(1, Math.min(next, MAX_INTERVAL, yieldsLeft));
     return false;
   }
 
   /** Makes every yield point give way from now on (until the drain or the next slice clears it). */
   stop(reason: number): void {
-    this.passed += this.interval - this.countdown;
-    this.interval = this.countdown = 0;
+    this.#passed += this.#interval - this.countdown;
+    this.#interval = this.countdown = 0;
     this.reason = reason;
   }
 
   /** A newly spawned task: it starts in the next slice. */
   admit(task: TaskImpl): void {
     this.live.add(task);
-    this.incoming.push(task);
-    task.queue = this.incoming;
-    this.scheduleSlice();
+    this.#incoming.push(task);
+    task.queue = this.#incoming;
+    this.#scheduleSlice();
   }
 
   /** A started task is ready to run again (its awaited value arrived, or it gave way). */
   ready(task: TaskImpl): void {
     if (this.inflight === task) this.inflight = null;
-    const idle = !this.draining && !this.drainQueued;
-    if (idle) this.clock = now();
-    task.readyAt = this.clock;
-    const queue = this.queues[task.level]!;
+    const idle = !this.#draining && !this.#drainQueued;
+    if (idle) this.#clock = now();
+    task.readyAt = this.#clock;
+    const queue = this.#queues[task.level]!;
     queue.push(task);
     task.queue = queue;
     const inflight = this.inflight;
     if (inflight !== null && task.level < inflight.level && this.reason === RUN) this.stop(PREEMPT);
-    if (idle) this.wake();
+    if (idle) this.#wake();
   }
 
   /** Notes that `task` now runs in microtasks, outside the drain; `seen` is the activity count before it ran. */
   setInflight(task: TaskImpl, seen = this.activity): void {
     this.inflight = task;
-    this.seen = seen;
-    this.looked = false;
+    this.#seen = seen;
+    this.#looked = false;
   }
 
   settled(task: TaskImpl, status: 'done' | 'failed' | 'cancelled'): void {
     if (this.inflight === task) {
       this.inflight = null;
-      if (!this.draining && !this.drainQueued) {
-        this.clock = now();
-        this.wake();
+      if (!this.#draining && !this.#drainQueued) {
+        this.#clock = now();
+        this.#wake();
       }
     }
     if (status === 'done') this.completed++;
     else if (status === 'failed') this.failed++;
     else this.cancelled++;
-    if (this.live.delete(task) && this.live.size === 0 && this.idleWaiters.length > 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
+    if (this.live.delete(task) && this.live.size === 0 && this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
       for (const resolve of waiters) resolve();
     }
   }
@@ -174,130 +176,134 @@ export class Engine {
   /** Resolves once no task is left unsettled. */
   whenIdle(): Promise<void> {
     if (this.live.size === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    return new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
   }
 
   /** Tasks queued for the CPU (spawned and not started, or ready to resume). */
   get queued(): number {
-    return this.incoming.length + this.queues[0]!.length + this.queues[1]!.length + this.queues[2]!.length;
+    return (
+      this.#incoming.length + this.#queues[0]!.length + this.#queues[1]!.length + this.#queues[2]!.length
+    );
   }
 
   /** Yield points passed so far. */
   get yields(): number {
-    return this.passed + this.interval - this.countdown;
+    return this.#passed + this.#interval - this.countdown;
   }
 
   /** Slice statistics, counting the slice in progress. */
   sliceStats(): { busy: number; longest: number; overran: number } {
-    const open = this.slices > 0 ? this.sliceLast - this.sliceStart : 0;
+    const open = this.slices > 0 ? this.#sliceLast - this.#sliceStart : 0;
     return {
-      busy: this.busy + open,
-      longest: Math.max(this.longest, open),
-      overran: this.overran + (open > 2 * this.sliceMs ? 1 : 0),
+      busy: this.#busy + open,
+      longest: Math.max(this.#longest, open),
+      overran: this.#overran + (open > 2 * this.sliceMs ? 1 : 0),
     };
   }
 
   /** Runs the drain soon: in a microtask while the slice lasts, else in the next slice. */
-  private wake(): void {
-    if (this.reason !== SPENT && this.clock < this.deadline) this.queueDrain();
-    else this.scheduleSlice();
+  #wake(): void {
+    if (this.reason !== SPENT && this.#clock < this.#deadline) this.#queueDrain();
+    else this.#scheduleSlice();
   }
 
-  private scheduleSlice(): void {
-    if (this.sliceQueued) return;
-    this.sliceQueued = true;
-    queueMacrotask(this.runSlice);
+  #scheduleSlice(): void {
+    if (this.#sliceQueued) return;
+    this.#sliceQueued = true;
+    queueMacrotask(this.#runSlice);
   }
 
-  private queueDrain(): void {
-    if (this.drainQueued) return;
-    this.drainQueued = true;
-    queueMicrotask(this.drainJob);
+  #queueDrain(): void {
+    if (this.#drainQueued) return;
+    this.#drainQueued = true;
+    queueMicrotask(this.#drainJob);
   }
 
-  private readonly drainJob = (): void => {
-    this.drainQueued = false;
-    this.drain();
+  readonly #drainJob = (): void => {
+    this.#drainQueued = false;
+    this.#drain();
   };
 
-  private readonly runSlice = (): void => {
-    this.sliceQueued = false;
+  readonly #runSlice = (): void => {
+    this.#sliceQueued = false;
     // A macrotask runs only once no microtask is left, so no async task is running now.
     this.inflight = null;
     if (this.queued === 0) return;
     if (this.slices > 0) {
-      const length = this.sliceLast - this.sliceStart;
-      this.busy += length;
-      if (length > this.longest) this.longest = length;
-      if (length > 2 * this.sliceMs) this.overran++;
+      const length = this.#sliceLast - this.#sliceStart;
+      this.#busy += length;
+      if (length > this.#longest) this.#longest = length;
+      if (length > 2 * this.sliceMs) this.#overran++;
     }
     this.slices++;
     const t = now();
-    this.clock = this.lastCheck = this.sliceStart = this.sliceLast = t;
-    this.deadline = t + this.sliceMs;
+    this.#clock = this.#lastCheck = this.#sliceStart = this.#sliceLast = t;
+    this.#deadline = t + this.sliceMs;
     this.reason = RUN;
-    this.passed += this.interval - this.countdown;
-    this.interval = this.countdown = 1;
-    this.slicePassedBase = this.passed;
-    for (let task = this.incoming.shift(); task !== undefined; task = this.incoming.shift()) {
+    this.#passed += this.#interval - this.countdown;
+    this.#interval = this.countdown = 1;
+    this.#slicePassedBase = this.#passed;
+    this.#fresh = true;
+    for (let task = this.#incoming.shift(); task !== undefined; task = this.#incoming.shift()) {
       task.readyAt = t;
-      const queue = this.queues[task.level]!;
+      const queue = this.#queues[task.level]!;
       queue.push(task);
       task.queue = queue;
     }
-    this.drain();
+    this.#drain();
   };
 
   /** Runs ready tasks, best first, while the slice lasts. */
-  private drain(): void {
-    if (this.draining) return;
-    this.draining = true;
+  #drain(): void {
+    if (this.#draining) return;
+    this.#draining = true;
     try {
       while (this.reason !== SPENT) {
         this.reason = RUN;
-        if (this.queued === this.incoming.length) {
-          this.sliceLast = now();
+        if (this.queued === this.#incoming.length) {
+          this.#sliceLast = now();
           break;
         }
         if (this.inflight !== null) {
-          if (this.activity !== this.seen) {
+          if (this.activity !== this.#seen) {
             // Busy: wait until it parks or finishes (either wakes the drain) or goes quiet (the next slice runs).
-            this.scheduleSlice();
+            this.#scheduleSlice();
             return;
           }
-          if (!this.looked) {
+          if (!this.#looked) {
             // Give it one microtask turn to show whether it is busy.
-            this.looked = true;
-            this.queueDrain();
+            this.#looked = true;
+            this.#queueDrain();
             return;
           }
           this.inflight = null; // quiet: awaiting something else
         }
         // A task switch counts as a yield point, so a stream of short tasks also respects the slice.
-        if (--this.countdown <= 0 && this.checkClock()) break;
+        if (!this.#fresh && --this.countdown <= 0 && this.checkClock()) break;
+        this.#fresh = false;
         if (this.countdown > SWITCH_INTERVAL) {
-          this.passed += this.interval - this.countdown;
-          this.interval = this.countdown = SWITCH_INTERVAL;
+          this.#passed += this.#interval - this.countdown;
+          this.#interval = this.countdown = SWITCH_INTERVAL;
         }
-        this.pick().run();
+        this.#pick().run();
       }
     } finally {
-      this.draining = false;
+      this.#draining = false;
     }
-    if (this.incoming.length > 0 || (this.reason === SPENT && this.queued > 0)) this.scheduleSlice();
+    if (this.#incoming.length > 0 || (this.reason === SPENT && this.queued > 0)) this.#scheduleSlice();
   }
 
   /**
    * The next task to run: the head of the best queue, where a task's level improves by one for every `agingMs` it
    * has waited (so `low` work is never starved); ties go to the task that has waited longest.
    */
-  private pick(): TaskImpl {
+  #pick(): TaskImpl {
     let best: TaskImpl | undefined;
     let bestLevel = Infinity;
     for (let level = 0; level < 3; level++) {
-      const head = this.queues[level]!.peek();
+      const head = this.#queues[level]!.peek();
       if (head === undefined) continue;
-      const effective = level - Math.max(0, Math.floor((this.clock - head.readyAt) / this.agingMs));
+      const effective = level - Math.max(0, Math.floor((this.#clock - head.readyAt) / this.agingMs));
       if (effective < bestLevel || (effective === bestLevel && head.readyAt < best!.readyAt)) {
         best = head;
         bestLevel = effective;

@@ -20,18 +20,39 @@ export interface SchedulerOptions {
    * The time budget of a slice, in milliseconds (default 5). Tasks run until it is spent, then control goes back to
    * the event loop, so timers and I/O wait at most about this long. Smaller is more responsive; larger wastes less
    * time switching (each slice boundary costs a few microseconds).
+   *
+   * @example
+   * ```ts
+   * import { Scheduler } from 'weft/scheduler';
+   *
+   * const scheduler = new Scheduler({ sliceMs: 10 });
+   * ```
    */
   sliceMs?: number | undefined;
   /**
    * Aging, in milliseconds (default 100): a task waiting for the CPU moves up one priority level for every `agingMs`
    * it has waited, so `low` work waits at most about `2 * agingMs` behind a stream of `high` work, then gets a turn.
    * `Infinity` turns aging off (strict priorities).
+   *
+   * @example
+   * ```ts
+   * import { Scheduler } from 'weft/scheduler';
+   *
+   * const strict = new Scheduler({ agingMs: Infinity });
+   * ```
    */
   agingMs?: number | undefined;
   /**
    * The operation budget: at most this many yield points per slice, whatever the clock says (default 100000). It
    * keeps near-free yield points from running far past the slice where the clock is coarse (browsers round
    * `performance.now()`), and bounds a slice even if the clock stands still.
+   *
+   * @example
+   * ```ts
+   * import { Scheduler } from 'weft/scheduler';
+   *
+   * const scheduler = new Scheduler({ sliceMs: 5, sliceYields: 20_000 });
+   * ```
    */
   sliceYields?: number | undefined;
 }
@@ -53,29 +74,160 @@ export interface SchedulerOptions {
  * ```
  */
 export interface SchedulerStats {
-  /** Tasks spawned. */
+  /**
+   * Tasks spawned.
+   *
+   * @example
+   * ```ts
+   * import { Scheduler } from 'weft/scheduler';
+   *
+   * console.log(new Scheduler().stats.spawned); // 0
+   * ```
+   */
   readonly spawned: number;
-  /** Tasks that returned a value. */
+  /**
+   * Tasks that returned a value.
+   *
+   * @example
+   * ```ts
+   * import { Scheduler } from 'weft/scheduler';
+   *
+   * const scheduler = new Scheduler();
+   * await scheduler.spawn(() => 1);
+   * console.log(scheduler.stats.completed); // 1
+   * ```
+   */
   readonly completed: number;
-  /** Tasks that threw (or whose cleanup threw after a cancel). */
+  /**
+   * Tasks that threw (or whose cleanup threw after a cancel).
+   *
+   * @example
+   * ```ts
+   * import { Scheduler } from 'weft/scheduler';
+   *
+   * const scheduler = new Scheduler();
+   * await scheduler.spawn(() => JSON.parse('{')).then(undefined, () => {});
+   * console.log(scheduler.stats.failed); // 1
+   * ```
+   */
   readonly failed: number;
-  /** Tasks cancelled (by `cancel()`, a signal, a timeout, or disposal). */
+  /**
+   * Tasks cancelled (by `cancel()`, a signal, a timeout, or disposal).
+   *
+   * @example
+   * ```ts
+   * import { Scheduler } from 'weft/scheduler';
+   *
+   * const scheduler = new Scheduler();
+   * scheduler.spawn(() => 1).cancel();
+   * console.log(scheduler.stats.cancelled); // 1
+   * ```
+   */
   readonly cancelled: number;
-  /** Tasks spawned and not yet settled. */
+  /**
+   * Tasks spawned and not yet settled.
+   *
+   * @example
+   * ```ts
+   * import { Scheduler } from 'weft/scheduler';
+   *
+   * const scheduler = new Scheduler();
+   * scheduler.spawn(() => 1);
+   * console.log(scheduler.stats.active); // 1
+   * ```
+   */
   readonly active: number;
-  /** Tasks waiting for the CPU right now (not started yet, or ready to resume). */
+  /**
+   * Tasks waiting for the CPU right now (not started yet, or ready to resume).
+   *
+   * @example
+   * ```ts
+   * import { Scheduler } from 'weft/scheduler';
+   *
+   * const scheduler = new Scheduler();
+   * scheduler.spawn(() => 1);
+   * console.log(scheduler.stats.queued); // 1: it starts in the next slice
+   * ```
+   */
   readonly queued: number;
-  /** Slices run (each starts in a macrotask of its own). */
+  /**
+   * Slices run (each starts in a macrotask of its own).
+   *
+   * @example
+   * ```ts
+   * import { Scheduler } from 'weft/scheduler';
+   *
+   * const scheduler = new Scheduler({ sliceMs: 2 });
+   * await scheduler.spawn(function* () {
+   *   const end = performance.now() + 20;
+   *   while (performance.now() < end) yield;
+   * });
+   * console.log(scheduler.stats.slices); // about 10
+   * ```
+   */
   readonly slices: number;
-  /** Yield points passed (a task starting or resuming counts as one). */
+  /**
+   * Yield points passed (a task starting or resuming counts as one).
+   *
+   * @example
+   * ```ts
+   * import { Scheduler } from 'weft/scheduler';
+   *
+   * const scheduler = new Scheduler();
+   * await scheduler.spawn(function* () {
+   *   for (let i = 0; i < 100; i++) yield;
+   * });
+   * console.log(scheduler.stats.yields); // about 100
+   * ```
+   */
   readonly yields: number;
-  /** Total time spent inside slices, in milliseconds. */
+  /**
+   * Total time spent inside slices, in milliseconds.
+   *
+   * @example
+   * ```ts
+   * import { Scheduler } from 'weft/scheduler';
+   *
+   * const scheduler = new Scheduler();
+   * console.log(`${scheduler.stats.busyMs.toFixed(1)} ms of CPU on this thread`);
+   * ```
+   */
   readonly busyMs: number;
-  /** `busyMs / slices`. */
+  /**
+   * The mean slice length in milliseconds (`busyMs / slices`); near `sliceMs` while tasks are CPU-bound.
+   *
+   * @example
+   * ```ts
+   * import { Scheduler } from 'weft/scheduler';
+   *
+   * const scheduler = new Scheduler();
+   * console.log(scheduler.stats.meanSliceMs.toFixed(2));
+   * ```
+   */
   readonly meanSliceMs: number;
-  /** The longest slice, in milliseconds: the worst event-loop delay the scheduler caused. */
+  /**
+   * The longest slice, in milliseconds: the worst event-loop delay the scheduler caused.
+   *
+   * @example
+   * ```ts
+   * import { Scheduler } from 'weft/scheduler';
+   *
+   * const scheduler = new Scheduler({ sliceMs: 5 });
+   * if (scheduler.stats.maxSliceMs > 50) console.warn('a task blocked the event loop for over 50 ms');
+   * ```
+   */
   readonly maxSliceMs: number;
-  /** Slices that lasted more than twice `sliceMs`: some task does too much work between two yield points. */
+  /**
+   * Slices that lasted more than twice `sliceMs`: some task does too much work between two yield points.
+   *
+   * @example
+   * ```ts
+   * import { Scheduler } from 'weft/scheduler';
+   *
+   * const scheduler = new Scheduler();
+   * if (scheduler.stats.overruns > 0) console.warn('add yield points to the task loops');
+   * ```
+   */
   readonly overruns: number;
 }
 

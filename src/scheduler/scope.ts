@@ -75,7 +75,17 @@ export interface Scope {
  * ```
  */
 export interface ScopeOptions extends WaitOptions {
-  /** Where the scope's tasks run. Defaults to a scheduler shared by every scope that names none. */
+  /**
+   * Where the scope's tasks run. Defaults to a scheduler shared by every scope that names none.
+   *
+   * @example
+   * ```ts
+   * import { Scheduler, scope } from 'weft/scheduler';
+   *
+   * const background = new Scheduler({ sliceMs: 2 });
+   * await scope(async (s) => s.spawn(() => 'runs on background'), { scheduler: background });
+   * ```
+   */
   scheduler?: Scheduler | undefined;
 }
 
@@ -131,48 +141,48 @@ export function scope<T>(body: (s: Scope) => T | PromiseLike<T>, opts?: ScopeOpt
 }
 
 class ScopeRun<T> implements TaskOwner {
-  private readonly controller = new AbortController();
-  private readonly children = new Set<TaskImpl>();
-  private readonly failures: unknown[] = [];
-  private readonly signal: AbortSignal | undefined;
-  private timer: unknown;
-  private value: T | undefined;
-  private bodyDone = false;
-  private finished = false;
+  readonly #controller = new AbortController();
+  readonly #children = new Set<TaskImpl>();
+  readonly #failures: unknown[] = [];
+  readonly #signal: AbortSignal | undefined;
+  #timer: unknown;
+  #value: T | undefined;
+  #bodyDone = false;
+  #finished = false;
   /** Why the scope was cancelled from outside (its signal or its timeout). */
-  private external: unknown = NONE;
-  private settle!: (value: T | PromiseLike<T>) => void;
+  #external: unknown = NONE;
+  #settle!: (value: T | PromiseLike<T>) => void;
 
-  constructor(
-    private readonly engine: Engine,
-    opts: ScopeOptions | undefined,
-  ) {
-    this.signal = opts?.signal;
-    this.signal?.addEventListener('abort', this);
+  readonly #engine: Engine;
+
+  constructor(engine: Engine, opts: ScopeOptions | undefined) {
+    this.#engine = engine;
+    this.#signal = opts?.signal;
+    this.#signal?.addEventListener('abort', this);
     const timeout = opts?.timeout;
     if (timeout !== undefined && timeout !== Infinity) {
-      this.timer = setTimeout(onScopeTimeout, Math.min(timeout, 2_147_483_647), this, timeout);
+      this.#timer = setTimeout(onScopeTimeout, Math.min(timeout, 2_147_483_647), this, timeout);
     }
   }
 
   run(body: (s: Scope) => T | PromiseLike<T>): Promise<T> {
-    const promise = new Promise<T>((resolve) => (this.settle = resolve));
+    const promise = new Promise<T>((resolve) => (this.#settle = resolve));
     const spawn = <U>(fn: TaskFn<U>, opts?: SpawnOptions): Task<U> =>
-      spawnTask(this.engine, 'Scope.spawn', fn, opts, this);
+      spawnTask(this.#engine, 'Scope.spawn', fn, opts, this);
     let result: T | PromiseLike<T>;
     try {
-      result = body({ spawn, signal: this.controller.signal });
+      result = body({ spawn, signal: this.#controller.signal });
     } catch (error) {
       result = rejected(error);
     }
     Promise.resolve(result).then(
       (value) => {
-        this.value = value;
-        this.bodySettled();
+        this.#value = value;
+        this.#bodySettled();
       },
       (error: unknown) => {
-        this.fail(error);
-        this.bodySettled();
+        this.#fail(error);
+        this.#bodySettled();
       },
     );
     return promise;
@@ -180,59 +190,59 @@ class ScopeRun<T> implements TaskOwner {
 
   /** The scope's signal aborted. */
   handleEvent(): void {
-    this.cancelFromOutside(this.signal!.reason);
+    this.cancelFromOutside(this.#signal!.reason);
   }
 
   cancelFromOutside(reason: unknown): void {
-    if (this.external === NONE) this.external = reason;
-    this.cancel(reason);
+    if (this.#external === NONE) this.#external = reason;
+    this.#cancel(reason);
   }
 
   childSettled(task: TaskImpl): void {
-    this.children.delete(task);
-    if (task.status === 'failed') this.fail(task.outcome);
-    this.check();
+    this.#children.delete(task);
+    if (task.status === 'failed') this.#fail(task.outcome);
+    this.#check();
   }
 
   adopt(task: TaskImpl): void {
-    const { signal } = this.controller;
-    if (this.finished) task.cancel(new ClosedError('Scope.spawn: the scope has finished'));
+    const { signal } = this.#controller;
+    if (this.#finished) task.cancel(new ClosedError('Scope.spawn: the scope has finished'));
     else {
-      this.children.add(task);
+      this.#children.add(task);
       if (signal.aborted) task.cancel(signal.reason);
     }
   }
 
-  private bodySettled(): void {
-    this.bodyDone = true;
-    this.check();
+  #bodySettled(): void {
+    this.#bodyDone = true;
+    this.#check();
   }
 
-  private fail(error: unknown): void {
-    const { signal } = this.controller;
+  #fail(error: unknown): void {
+    const { signal } = this.#controller;
     // The scope's own cancellation coming back (the body awaited a task the scope cancelled) is not a failure.
     if (signal.aborted && error === signal.reason) return;
-    if (!this.failures.includes(error)) this.failures.push(error);
-    this.cancel(abortError('scope: cancelled because a task in it failed'));
+    if (!this.#failures.includes(error)) this.#failures.push(error);
+    this.#cancel(abortError('scope: cancelled because a task in it failed'));
   }
 
-  private cancel(reason: unknown): void {
-    if (this.controller.signal.aborted) return;
-    this.controller.abort(reason);
-    for (const child of this.children) child.cancel(reason);
+  #cancel(reason: unknown): void {
+    if (this.#controller.signal.aborted) return;
+    this.#controller.abort(reason);
+    for (const child of this.#children) child.cancel(reason);
   }
 
-  private check(): void {
-    if (!this.bodyDone || this.children.size > 0 || this.finished) return;
-    this.finished = true;
-    this.signal?.removeEventListener('abort', this);
-    if (this.timer !== undefined) clearTimeout(this.timer as number);
-    const failures = this.failures;
+  #check(): void {
+    if (!this.#bodyDone || this.#children.size > 0 || this.#finished) return;
+    this.#finished = true;
+    this.#signal?.removeEventListener('abort', this);
+    if (this.#timer !== undefined) clearTimeout(this.#timer as number);
+    const failures = this.#failures;
     if (failures.length > 1) {
-      this.settle(rejected(new AggregateError(failures, `scope: ${failures.length} tasks failed`)));
-    } else if (failures.length === 1) this.settle(rejected(failures[0]));
-    else if (this.external !== NONE) this.settle(rejected(this.external));
-    else this.settle(this.value as T);
+      this.#settle(rejected(new AggregateError(failures, `scope: ${failures.length} tasks failed`)));
+    } else if (failures.length === 1) this.#settle(rejected(failures[0]));
+    else if (this.#external !== NONE) this.#settle(rejected(this.#external));
+    else this.#settle(this.#value as T);
   }
 }
 

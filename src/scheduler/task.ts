@@ -86,19 +86,58 @@ export type TaskFn<T> = (
  * ```
  */
 export interface SpawnOptions extends WaitOptions {
-  /** `'high'`, `'normal'` (the default) or `'low'`. */
+  /**
+   * `'high'`, `'normal'` (the default) or `'low'`.
+   *
+   * @example
+   * ```ts
+   * import { Scheduler } from 'weft/scheduler';
+   *
+   * const scheduler = new Scheduler();
+   * scheduler.spawn(() => console.log('first'), { priority: 'high' });
+   * ```
+   */
   priority?: TaskPriority | undefined;
   /**
    * Aborting it cancels the task with `signal.reason`. An already-aborted signal gives a task that is cancelled at
    * once and never runs.
+   *
+   * @example
+   * ```ts
+   * import { Scheduler } from 'weft/scheduler';
+   *
+   * const controller = new AbortController();
+   * const task = new Scheduler().spawn(function* () {
+   *   for (;;) yield;
+   * }, { signal: controller.signal });
+   * controller.abort(); // task rejects with controller.signal.reason
+   * ```
    */
   signal?: AbortSignal | undefined;
   /**
    * Milliseconds from `spawn` after which the task is cancelled with a `DOMException` named `TimeoutError` (time
    * spent waiting for its first slice counts). `0` cancels it at once: a task never completes synchronously.
+   *
+   * @example
+   * ```ts
+   * import { Scheduler } from 'weft/scheduler';
+   *
+   * const task = new Scheduler().spawn(function* () {
+   *   for (;;) yield;
+   * }, { timeout: 1_000 }); // rejects with a TimeoutError after 1 s
+   * ```
    */
   timeout?: number | undefined;
-  /** A label for debugging, shown in timeout messages and as {@link Task.name}. */
+  /**
+   * A label for debugging, shown in timeout messages and as {@link Task.name}.
+   *
+   * @example
+   * ```ts
+   * import { Scheduler } from 'weft/scheduler';
+   *
+   * const task = new Scheduler().spawn(() => 1, { name: 'parse-config', timeout: 50 });
+   * ```
+   */
   name?: string | undefined;
 }
 
@@ -344,36 +383,40 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
   readyAt = 0;
   timer: unknown;
 
-  private fn: TaskFn<unknown> | undefined;
-  private kind = FRESH;
-  private iter: Generator<unknown, unknown, unknown> | AsyncGenerator<unknown, unknown, unknown> | undefined;
+  #fn: TaskFn<unknown> | undefined;
+  #kind = FRESH;
+  #iter: Generator<unknown, unknown, unknown> | AsyncGenerator<unknown, unknown, unknown> | undefined;
   /** True while its generator body is on the stack. */
-  private executing = false;
-  private mode = NEXT;
-  private input: unknown;
+  #executing = false;
+  #mode = NEXT;
+  #input: unknown;
   /** The promise a generator task yielded and waits for. */
-  private awaited: Promise<unknown> | undefined;
+  #awaited: Promise<unknown> | undefined;
   /** Resumes an async task parked in `ctx.yield()`. */
-  private resume: ((value: void | PromiseLike<void>) => void) | undefined;
-  private closing = false;
-  private cancelling = false;
-  private result: unknown;
-  private promise: Promise<unknown> | undefined;
-  private settle: ((value: unknown) => void) | undefined;
-  private controller: AbortController | undefined;
-  private onStep: ((result: IteratorResult<unknown, unknown>) => void) | undefined;
-  private onStepError: ((error: unknown) => void) | undefined;
+  #resume: ((value: void | PromiseLike<void>) => void) | undefined;
+  #closing = false;
+  #cancelling = false;
+  #result: unknown;
+  #promise: Promise<unknown> | undefined;
+  #settle: ((value: unknown) => void) | undefined;
+  #controller: AbortController | undefined;
+  #onStep: ((result: IteratorResult<unknown, unknown>) => void) | undefined;
+  readonly #userSignal: AbortSignal | undefined;
+  readonly #owner: TaskOwner | undefined;
+  #onStepError: ((error: unknown) => void) | undefined;
 
   constructor(
     readonly engine: Engine,
     fn: TaskFn<unknown>,
     readonly level: number,
     readonly name: string | undefined,
-    private readonly userSignal: AbortSignal | undefined,
-    private readonly owner: TaskOwner | undefined,
+    userSignal: AbortSignal | undefined,
+    owner: TaskOwner | undefined,
   ) {
     super();
-    this.fn = fn;
+    this.#fn = fn;
+    this.#userSignal = userSignal;
+    this.#owner = owner;
   }
 
   get priority(): TaskPriority {
@@ -381,16 +424,16 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
   }
 
   get signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = new AbortController();
-      if (this.cancelling) this.controller.abort(this.result);
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#cancelling) this.#controller.abort(this.#result);
     }
-    return this.controller.signal;
+    return this.#controller.signal;
   }
 
   /** Arms the user's signal and the timeout (called once the task is admitted). */
   arm(timeout: number | undefined): void {
-    this.userSignal?.addEventListener('abort', this);
+    this.#userSignal?.addEventListener('abort', this);
     if (timeout !== undefined && timeout !== Infinity) {
       this.timer = setTimeout(onTimeout, Math.min(timeout, 2_147_483_647), this, timeout);
     }
@@ -398,57 +441,57 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
 
   /** The user's signal aborted. */
   handleEvent(): void {
-    this.cancel(this.userSignal!.reason);
+    this.cancel(this.#userSignal!.reason);
   }
 
   then<R1 = unknown, R2 = never>(
     onfulfilled?: ((value: unknown) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    let promise = this.promise;
+    let promise = this.#promise;
     if (promise === undefined) {
-      if (this.status === 'done') promise = Promise.resolve(this.result);
-      else if (this.status === 'failed' || this.status === 'cancelled') promise = rejected(this.result);
+      if (this.status === 'done') promise = Promise.resolve(this.#result);
+      else if (this.status === 'failed' || this.status === 'cancelled') promise = rejected(this.#result);
       else {
         promise = new Promise<unknown>(capture);
-        this.settle = captured as (value: unknown) => void;
+        this.#settle = captured as (value: unknown) => void;
       }
-      this.promise = promise;
+      this.#promise = promise;
     }
     return promise.then(onfulfilled, onrejected);
   }
 
   cancel(reason?: unknown): void {
-    if (this.cancelling || this.settled) return;
-    this.cancelling = true;
-    this.result = reason === undefined ? abortError('The task was cancelled') : reason;
-    this.controller?.abort(this.result);
+    if (this.#cancelling || this.settled) return;
+    this.#cancelling = true;
+    this.#result = reason === undefined ? abortError('The task was cancelled') : reason;
+    this.#controller?.abort(this.#result);
     if (this.settled) return; // an abort listener may have settled it
-    if (this.kind === GEN) {
-      if (this.executing) {
+    if (this.#kind === GEN) {
+      if (this.#executing) {
         // Cancelled from its own code: it is closed at its next yield point.
         if (this.engine.reason === RUN) this.engine.stop(PREEMPT);
         return;
       }
       this.unlink();
-      this.awaited = undefined;
-      this.mode = RETURN;
-      this.stepGen();
+      this.#awaited = undefined;
+      this.#mode = RETURN;
+      this.#stepGen();
       return;
     }
-    if (this.kind === AGEN && this.queue !== null) {
+    if (this.#kind === AGEN && this.queue !== null) {
       // Suspended at a yield point: close it and settle once its cleanup has run.
       this.unlink();
-      this.mode = RETURN;
-      this.stepAgen();
+      this.#mode = RETURN;
+      this.#stepAgen();
       return;
     }
-    const resume = this.resume;
+    const resume = this.#resume;
     if (resume !== undefined) {
-      this.resume = undefined;
-      resume(rejected(this.result));
+      this.#resume = undefined;
+      resume(rejected(this.#result));
     }
-    this.finish('cancelled', this.result);
+    this.finish('cancelled', this.#result);
   }
 
   unlink(): void {
@@ -460,15 +503,15 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
 
   /** Called by the engine when the task is picked to run. */
   run(): void {
-    if (this.kind === FRESH) this.start();
-    else if (this.kind === GEN) this.stepGen();
+    if (this.#kind === FRESH) this.#start();
+    else if (this.#kind === GEN) this.#stepGen();
     else {
       // Its code runs in microtasks from here.
       this.engine.setInflight(this);
-      if (this.kind === AGEN) this.stepAgen();
+      if (this.#kind === AGEN) this.#stepAgen();
       else {
-        const resume = this.resume!;
-        this.resume = undefined;
+        const resume = this.#resume!;
+        this.#resume = undefined;
         resume();
       }
     }
@@ -476,14 +519,14 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
 
   /** `ctx.yield()`. */
   yieldPoint(): Promise<void> {
-    if (this.cancelling) return rejected(this.result);
+    if (this.#cancelling) return rejected(this.#result);
     const engine = this.engine;
     if (
       --engine.countdown > 0 ||
       !engine.checkClock() ||
-      this.kind === GEN ||
-      this.kind === AGEN ||
-      this.resume !== undefined ||
+      this.#kind === GEN ||
+      this.#kind === AGEN ||
+      this.#resume !== undefined ||
       this.settled
     ) {
       engine.activity++;
@@ -491,7 +534,7 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
     }
     // Park until the engine picks this task again.
     const parked = new Promise<void>(capture);
-    this.resume = captured as (value: void | PromiseLike<void>) => void;
+    this.#resume = captured as (value: void | PromiseLike<void>) => void;
     engine.ready(this);
     return parked;
   }
@@ -499,33 +542,33 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
   /** `ctx.shouldYield()`. */
   shouldGiveWay(): boolean {
     const engine = this.engine;
-    return this.cancelling || (--engine.countdown <= 0 && engine.checkClock());
+    return this.#cancelling || (--engine.countdown <= 0 && engine.checkClock());
   }
 
   finish(status: Settled, value: unknown): void {
     if (this.settled) return;
-    if (status === 'done' && this.cancelling) {
+    if (status === 'done' && this.#cancelling) {
       status = 'cancelled';
-      value = this.result;
+      value = this.#result;
     }
     this.status = status;
-    this.result = value;
+    this.#result = value;
     this.unlink();
-    this.iter = this.awaited = this.fn = this.onStep = this.onStepError = undefined;
+    this.#iter = this.#awaited = this.#fn = this.#onStep = this.#onStepError = undefined;
     if (this.timer !== undefined) clearTimeout(this.timer as number);
-    this.userSignal?.removeEventListener('abort', this);
-    const settle = this.settle;
+    this.#userSignal?.removeEventListener('abort', this);
+    const settle = this.#settle;
     if (settle !== undefined) {
-      this.settle = undefined;
+      this.#settle = undefined;
       settle(status === 'done' ? value : rejected(value));
     }
     this.engine.settled(this, status);
-    this.owner?.childSettled(this);
+    this.#owner?.childSettled(this);
   }
 
   /** The outcome: the value, the error or the cancellation reason. */
   get outcome(): unknown {
-    return this.result;
+    return this.#result;
   }
 
   get settled(): boolean {
@@ -533,22 +576,22 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
     return status === 'done' || status === 'failed' || status === 'cancelled';
   }
 
-  private start(): void {
+  #start(): void {
     this.status = 'running';
-    const fn = this.fn!;
-    this.fn = undefined;
+    const fn = this.#fn!;
+    this.#fn = undefined;
     let result: unknown;
     const engine = this.engine;
     const activity = engine.activity;
-    this.executing = true;
+    this.#executing = true;
     try {
       result = fn(new Context(this));
     } catch (error) {
-      this.executing = false;
+      this.#executing = false;
       this.finish('failed', error);
       return;
     }
-    this.executing = false;
+    this.#executing = false;
     if (this.settled) {
       if (isThenable(result)) Promise.resolve(result).catch(ignore);
       return;
@@ -558,17 +601,17 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
         ? (result as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag]
         : undefined;
     if (tag === 'Generator') {
-      this.kind = GEN;
-      this.iter = result as Generator;
-      this.stepGen();
+      this.#kind = GEN;
+      this.#iter = result as Generator;
+      this.#stepGen();
     } else if (tag === 'AsyncGenerator') {
-      this.kind = AGEN;
-      this.iter = result as AsyncGenerator;
+      this.#kind = AGEN;
+      this.#iter = result as AsyncGenerator;
       engine.setInflight(this);
-      this.stepAgen();
+      this.#stepAgen();
     } else if (isThenable(result)) {
-      this.kind = ASYNC;
-      if (this.resume === undefined) engine.setInflight(this, activity);
+      this.#kind = ASYNC;
+      if (this.#resume === undefined) engine.setInflight(this, activity);
       Promise.resolve(result).then(
         (value) => this.finish('done', value),
         (error: unknown) => this.finish('failed', error),
@@ -579,87 +622,84 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
   }
 
   /** Runs a generator task until it gives way, waits for a yielded promise, or ends. */
-  private stepGen(): void {
+  #stepGen(): void {
     const engine = this.engine;
-    const gen = this.iter as Generator<unknown, unknown, unknown>;
-    const input = this.input;
-    const mode = this.mode;
-    this.input = undefined;
-    this.mode = NEXT;
+    const gen = this.#iter as Generator<unknown, unknown, unknown>;
+    const input = this.#input;
+    const mode = this.#mode;
+    this.#input = undefined;
+    this.#mode = NEXT;
     let step: IteratorResult<unknown, unknown>;
-    this.executing = true;
+    this.#executing = true;
     try {
       if (mode === RETURN) {
-        this.closing = true;
+        this.#closing = true;
         step = gen.return(undefined);
       } else step = mode === THROW ? gen.throw(input) : gen.next(input);
       while (!step.done) {
         const value = step.value;
         if (value !== undefined && isThenable(value)) {
-          if (!this.cancelling || this.closing) {
-            this.executing = false;
-            this.wait(value);
+          if (!this.#cancelling || this.#closing) {
+            this.#executing = false;
+            this.#wait(value);
             return;
           }
         } else if (--engine.countdown > 0 || !engine.checkClock()) {
           step = gen.next();
           continue;
-        } else if (!this.cancelling || this.closing) {
-          this.executing = false;
+        } else if (!this.#cancelling || this.#closing) {
+          this.#executing = false;
           engine.ready(this);
           return;
         }
         // Cancelled from its own code: close it here.
-        this.closing = true;
+        this.#closing = true;
         step = gen.return(undefined);
       }
     } catch (error) {
-      this.executing = false;
+      this.#executing = false;
       this.finish('failed', error);
       return;
     }
-    this.executing = false;
+    this.#executing = false;
     this.finish('done', step.value);
   }
 
   /** Waits for a promise a generator task yielded; the task is ready again once it settles. */
-  private wait(value: PromiseLike<unknown>): void {
+  #wait(value: PromiseLike<unknown>): void {
     const awaited = Promise.resolve(value);
-    this.awaited = awaited;
+    this.#awaited = awaited;
     awaited.then(
-      (result) => this.wake(awaited, NEXT, result),
-      (error: unknown) => this.wake(awaited, THROW, error),
+      (result) => this.#wake(awaited, NEXT, result),
+      (error: unknown) => this.#wake(awaited, THROW, error),
     );
   }
 
-  private wake(awaited: Promise<unknown>, mode: number, input: unknown): void {
-    if (this.awaited !== awaited) return;
-    this.awaited = undefined;
-    this.mode = mode;
-    this.input = input;
+  #wake(awaited: Promise<unknown>, mode: number, input: unknown): void {
+    if (this.#awaited !== awaited) return;
+    this.#awaited = undefined;
+    this.#mode = mode;
+    this.#input = input;
     this.engine.ready(this);
   }
 
   /** Asks an async generator task for its next step; `afterStep` decides what follows. */
-  private stepAgen(): void {
-    const agen = this.iter as AsyncGenerator<unknown, unknown, unknown>;
-    const mode = this.mode;
-    this.mode = NEXT;
+  #stepAgen(): void {
+    const agen = this.#iter as AsyncGenerator<unknown, unknown, unknown>;
+    const mode = this.#mode;
+    this.#mode = NEXT;
     let next: Promise<IteratorResult<unknown, unknown>>;
     if (mode === RETURN) {
-      this.closing = true;
+      this.#closing = true;
       next = agen.return(undefined);
     } else next = agen.next();
     next.then(
-      (this.onStep ??= (step) => this.afterStep(agen, step)),
-      (this.onStepError ??= (error: unknown) => this.finish('failed', error)),
+      (this.#onStep ??= (step) => this.#afterStep(agen, step)),
+      (this.#onStepError ??= (error: unknown) => this.finish('failed', error)),
     );
   }
 
-  private afterStep(
-    agen: AsyncGenerator<unknown, unknown, unknown>,
-    step: IteratorResult<unknown, unknown>,
-  ): void {
+  #afterStep(agen: AsyncGenerator<unknown, unknown, unknown>, step: IteratorResult<unknown, unknown>): void {
     if (this.settled) {
       // Cancelled while it ran: now that it is suspended, let its finally blocks run.
       if (!step.done) agen.return(undefined).catch(ignore);
@@ -675,7 +715,7 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
       engine.ready(this);
       return;
     }
-    this.stepAgen();
+    this.#stepAgen();
   }
 }
 
@@ -689,21 +729,25 @@ export function rejected(reason: unknown): Promise<never> {
 
 /** The `ctx` a task function receives. */
 class Context implements TaskContext {
-  constructor(private readonly task: TaskImpl) {}
+  readonly #task: TaskImpl;
+
+  constructor(task: TaskImpl) {
+    this.#task = task;
+  }
 
   get signal(): AbortSignal {
-    return this.task.signal;
+    return this.#task.signal;
   }
 
   get spawn(): Scheduler['spawn'] {
-    return this.task.engine.spawn;
+    return this.#task.engine.spawn;
   }
 
   yield(): Promise<void> {
-    return this.task.yieldPoint();
+    return this.#task.yieldPoint();
   }
 
   shouldYield(): boolean {
-    return this.task.shouldGiveWay();
+    return this.#task.shouldGiveWay();
   }
 }

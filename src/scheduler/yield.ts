@@ -4,10 +4,10 @@ import { hostYield } from './macrotask.js';
 import { rejected } from './task.js';
 
 /**
- * Gives the event loop one turn: resolves in a later macrotask, after timers, I/O and (in browsers) rendering and
- * input that are due. Uses `scheduler.yield()` where the browser has it, else `setImmediate` (Node) or a
- * `MessageChannel`; never a clamped `setTimeout(0)`. Unlike a {@link Scheduler} yield point it always costs a full
- * turn, so call it between chunks of work, not in a tight loop.
+ * Gives the event loop a turn: resolves in a later macrotask, so a loop that awaits it between chunks of work lets
+ * timers, I/O and (in browsers) input and rendering in. Uses `scheduler.yield()` where the browser has it, else
+ * `setImmediate` (Node) or a `MessageChannel`; never a clamped `setTimeout(0)`. Unlike a {@link Scheduler} yield point
+ * it always costs a full turn (microseconds), so call it between chunks of work, not in a tight loop.
  *
  * @returns A promise that resolves after one macrotask turn.
  *
@@ -39,7 +39,18 @@ export function yieldNow(): Promise<void> {
  * ```
  */
 export interface SleepOptions {
-  /** Aborting it rejects the sleep at once with `signal.reason` and clears the timer. */
+  /**
+   * Aborting it rejects the sleep at once with `signal.reason` and clears the timer.
+   *
+   * @example
+   * ```ts
+   * import { sleep } from 'weft/scheduler';
+   *
+   * const controller = new AbortController();
+   * setTimeout(() => controller.abort(), 10);
+   * await sleep(60_000, { signal: controller.signal }).catch(() => console.log('woken early'));
+   * ```
+   */
   signal?: AbortSignal | undefined;
 }
 
@@ -81,7 +92,7 @@ export function sleep(ms: number, opts?: SleepOptions): Promise<void> {
 
 /** A pending sleep: its own abort listener; the timer callback takes it as argument (no closures). */
 class Sleeper {
-  private readonly timer: unknown;
+  readonly #timer: unknown;
 
   constructor(
     ms: number,
@@ -89,11 +100,11 @@ class Sleeper {
     readonly resolve: (value: void | PromiseLike<void>) => void,
   ) {
     signal?.addEventListener('abort', this);
-    if (ms !== Infinity) this.timer = setTimeout(wake, Math.min(ms, 2_147_483_647), this);
+    if (ms !== Infinity) this.#timer = setTimeout(wake, Math.min(ms, 2_147_483_647), this);
   }
 
   handleEvent(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer as number);
+    if (this.#timer !== undefined) clearTimeout(this.#timer as number);
     this.signal!.removeEventListener('abort', this);
     this.resolve(rejected(this.signal!.reason));
   }

@@ -189,17 +189,17 @@ export type LimitedFunction<Arguments extends unknown[], ReturnType> = ((
 /** A queued or running call. Admitted, it resolves with itself and {@link startTask} calls its function. */
 class LimitTask extends Waiter<LimitTask> {
   constructor(
-    readonly state: LimitState,
     readonly fn: (...args: unknown[]) => unknown,
-    readonly args: unknown[],
+    /** `undefined` for the usual call without arguments, which saves an empty array per call. */
+    readonly args: unknown[] | undefined,
   ) {
     super();
   }
   get operation(): string {
     return 'limit';
   }
+  /** Never armed: a limiter call takes no signal and no timeout (the p-limit call shape has no room for them). */
   cancel(reason: unknown): void {
-    this.state.queue.remove(this);
     this.fail(reason);
   }
 }
@@ -209,6 +209,8 @@ class LimitState {
   readonly queue = new WaitQueue<LimitTask>();
   /** Ends a running call; one function per limiter, so that finishing a call allocates no closure. */
   readonly settled = (): void => this.finish();
+  /** Starts an admitted call; one function per limiter, so that tasks need not point back to their limiter. */
+  readonly start = (task: LimitTask): unknown => startTask(this, task);
 
   constructor(
     public concurrency: number,
@@ -241,12 +243,12 @@ class LimitState {
  * Calls an admitted task's function. It runs as a reaction to a promise created in the caller's `limit(...)` call,
  * which is what makes `fn` start asynchronously and inside the caller's async context.
  */
-function startTask(task: LimitTask): unknown {
-  const { state, fn, args } = task;
+function startTask(state: LimitState, task: LimitTask): unknown {
+  const { fn, args } = task;
   let result: unknown;
   let settled: Promise<unknown>;
   try {
-    result = args.length === 0 ? fn() : fn(...args);
+    result = args === undefined ? fn() : fn(...args);
     if (result === null || (typeof result !== 'object' && typeof result !== 'function')) {
       state.finish();
       return result;
@@ -285,6 +287,10 @@ function makeState(where: string, options: number | LimitOptions): LimitState {
 
 function ignore(): void {}
 
+function sliceArguments(args: IArguments): unknown[] {
+  return Array.prototype.slice.call(args, 1) as unknown[];
+}
+
 /**
  * Creates a concurrency limiter: a drop-in replacement for p-limit 7.3 (`pLimit(concurrency)`).
  *
@@ -317,18 +323,20 @@ export function limit(concurrency: number | LimitOptions): LimitFunction {
 function createLimiter(where: string, options: number | LimitOptions): LimitFunction {
   const state = makeState(where, options);
 
-  function limited(fn: (...args: unknown[]) => unknown, ...args: unknown[]): Promise<unknown> {
+  function limited(fn: (...args: unknown[]) => unknown): Promise<unknown> {
     if (typeof fn !== 'function') {
       return Promise.reject(new TypeError(`limit: fn must be a function, got ${describe(fn)}`));
     }
-    const task = new LimitTask(state, fn, args);
+    // `arguments` instead of a rest parameter: most calls pass no arguments and then allocate no array.
+    // eslint-disable-next-line prefer-rest-params
+    const task = new LimitTask(fn, arguments.length > 1 ? sliceArguments(arguments) : undefined);
     if (state.active < state.concurrency && state.queue.length === 0) {
       state.active++;
-      return Promise.resolve(task).then(startTask);
+      return Promise.resolve(task).then(state.start);
     }
     state.queue.push(task);
     if (state.active < state.concurrency) state.admit();
-    return task.wait(undefined, undefined).then(startTask);
+    return task.wait(undefined, undefined).then(state.start);
   }
 
   async function map<Input, ReturnType>(
@@ -340,9 +348,7 @@ function createLimiter(where: string, options: number | LimitOptions): LimitFunc
     }
     const results: Promise<unknown>[] = [];
     try {
-      Array.from(iterable, (input, index) =>
-        results.push(limited(mapper as (...args: unknown[]) => unknown, input, index)),
-      );
+      Array.from(iterable, (input, index) => results.push(self(mapper, input, index)));
     } catch (error) {
       for (const result of results) result.catch(ignore);
       throw error;
@@ -350,6 +356,7 @@ function createLimiter(where: string, options: number | LimitOptions): LimitFunc
     return Promise.all(results) as Promise<ReturnType[]>;
   }
 
+  const self = limited as LimitFunction;
   Object.defineProperties(limited, {
     activeCount: { get: () => state.active },
     pendingCount: { get: () => state.queue.length },
@@ -365,7 +372,7 @@ function createLimiter(where: string, options: number | LimitOptions): LimitFunc
     clearQueue: { value: () => state.clear() },
     map: { value: map },
   });
-  return limited as LimitFunction;
+  return self;
 }
 
 /**

@@ -48,7 +48,8 @@ export function expose<T extends ExposedFunctions>(fns: T & ThisType<TaskContext
     throw new TypeError(`expose: functions must be an object of functions, got ${describe(fns)}`);
   }
   const names = Object.keys(fns);
-  if (names.length === 0) throw new TypeError('expose: functions must hold at least one function, got an empty object');
+  if (names.length === 0)
+    throw new TypeError('expose: functions must hold at least one function, got an empty object');
   const list: ((...args: unknown[]) => unknown)[] = [];
   const kinds: number[] = [];
   for (const name of names) {
@@ -59,7 +60,9 @@ export function expose<T extends ExposedFunctions>(fns: T & ThisType<TaskContext
     list.push(fn as (...args: unknown[]) => unknown);
     const constructorName = (fn as { constructor?: { name?: string } }).constructor?.name;
     kinds.push(
-      constructorName === 'GeneratorFunction' || constructorName === 'AsyncGeneratorFunction' ? KIND_GENERATOR : KIND_FUNCTION,
+      constructorName === 'GeneratorFunction' || constructorName === 'AsyncGeneratorFunction'
+        ? KIND_GENERATOR
+        : KIND_FUNCTION,
     );
   }
   const port = connectToPool();

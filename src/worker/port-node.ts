@@ -10,11 +10,14 @@ export interface PoolPort {
   readonly init: WorkerInit;
   post(message: unknown[], transfer?: readonly Transferable[]): void;
   listen(handler: (message: unknown[]) => void): void;
+  /** Runs `callback` when the worker is about to end itself (`process.exit`), to send what it still holds. */
+  beforeExit(callback: () => void): void;
 }
 
 /** The port to the pool, or `undefined` when this thread was not started by a `WorkerPool`. */
 export function connectToPool(): PoolPort | undefined {
-  const init = (workerData as Record<string, unknown> | null | undefined)?.[INIT_KEY] as WorkerInit | undefined;
+  const init = (workerData as Record<string, unknown> | null | undefined)?.[INIT_KEY] as
+    WorkerInit | undefined;
   const port = parentPort;
   if (init === undefined || port === null) return undefined;
   return {
@@ -24,6 +27,19 @@ export function connectToPool(): PoolPort | undefined {
     },
     listen(handler) {
       port.on('message', handler);
+    },
+    beforeExit(callback) {
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- called with the right receiver below
+      const exit = process.exit;
+      // Arguments pass through as given: process.exit() and process.exit(undefined) differ for Node.
+      process.exit = function (this: NodeJS.Process, ...args: Parameters<typeof exit>): never {
+        try {
+          callback();
+        } finally {
+          Reflect.apply(exit, this, args);
+        }
+        throw new Error('unreachable');
+      };
     },
   };
 }

@@ -64,6 +64,8 @@ export class Runtime {
 
   start(): void {
     this.port.listen((message) => this.receive(message));
+    // Results of tasks that ran before a task called process.exit are still delivered.
+    this.port.beforeExit(() => this.flush());
     this.port.post([MSG_READY, this.names, this.kinds]);
   }
 
@@ -134,7 +136,11 @@ export class Runtime {
     const task = new Context(slot);
     const start = (task.start = performance.now());
     if (fn === undefined) {
-      return this.finish(task, STATUS_ERROR, new RangeError(`weft/worker: no function with index ${fnIndex}`));
+      return this.finish(
+        task,
+        STATUS_ERROR,
+        new RangeError(`weft/worker: no function with index ${fnIndex}`),
+      );
     }
     const isGenerator = this.kinds[fnIndex] === KIND_GENERATOR;
     if (mode === MODE_RUN && isGenerator) {
@@ -142,7 +148,9 @@ export class Runtime {
       return this.finish(
         task,
         STATUS_ERROR,
-        new TypeError(`WorkerPool.run: ${name} is a generator function; consume it with pool.stream('${name}', args)`),
+        new TypeError(
+          `WorkerPool.run: ${name} is a generator function; consume it with pool.stream('${name}', args)`,
+        ),
       );
     }
     let result: unknown;
@@ -170,7 +178,9 @@ export class Runtime {
       return this.finish(
         task,
         STATUS_ERROR,
-        new TypeError(`WorkerPool.stream: ${name} did not return an iterable; call it with pool.run('${name}', args)`),
+        new TypeError(
+          `WorkerPool.stream: ${name} did not return an iterable; call it with pool.run('${name}', args)`,
+        ),
       );
     }
     this.current = task;
@@ -259,8 +269,9 @@ export class Runtime {
       let cause = error instanceof Error ? error.message : String(error);
       if (status === STATUS_ERROR) {
         // An error with uncloneable extras: keep what can travel.
-        const original = message[3] as { name?: unknown; message?: unknown };
-        const plain = new Error(String(original?.message ?? original));
+        const original = message[3] as { name?: unknown; message?: unknown } | null;
+        const text = original?.message;
+        const plain = new Error(typeof text === 'string' ? text : 'an error that cannot be cloned');
         plain.name = typeof original?.name === 'string' ? original.name : 'Error';
         try {
           this.port.post([MSG_RESULTS, message[1], STATUS_ERROR, serializeError(plain), message[4]]);

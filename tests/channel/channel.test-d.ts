@@ -94,10 +94,20 @@ describe('select', () => {
     const channels = [new Channel<number>(), new Channel<number>()];
     const result = await select(channels.map((ch) => recv(ch)));
     expectTypeOf(result.index).toEqualTypeOf<number>();
-    if (result.ok) expectTypeOf(result.value).toEqualTypeOf<number | undefined>();
+    if (result.ok) expectTypeOf(result.value).toEqualTypeOf<number>();
     const anyCases: SelectCase<any>[] = [recv(new Channel<string>()), send(new Channel<Date>(), new Date())];
     const general = await select(anyCases);
     expectTypeOf(general).toMatchTypeOf<SelectResult>();
+  });
+
+  it('accepts channels of any element type, including never and void', async () => {
+    const stop = new Channel<never>();
+    const quit = new Channel<void>();
+    const data = new Channel<bigint>();
+    const result = await select([recv(stop), recv(quit), recv(data)]);
+    if (result.index === 0 && result.ok) expectTypeOf(result.value).toEqualTypeOf<never>();
+    if (result.index === 1 && result.ok) expectTypeOf(result.value).toEqualTypeOf<void>();
+    expectTypeOf(mergeChannels([stop, data])).toEqualTypeOf<Channel<bigint>>();
   });
 
   it('types the case constructors', () => {

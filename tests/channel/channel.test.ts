@@ -39,7 +39,9 @@ describe('Channel construction', () => {
   });
 
   it('validates the options', () => {
-    expect(() => new Channel(1, 5 as never)).toThrow(new TypeError('Channel: options must be an object, got 5'));
+    expect(() => new Channel(1, 5 as never)).toThrow(
+      new TypeError('Channel: options must be an object, got 5'),
+    );
     expect(() => new Channel(1, { overflow: 'drop' as never })).toThrow(
       new TypeError(`Channel: overflow must be 'wait', 'drop-oldest' or 'drop-newest', got "drop"`),
     );
@@ -213,7 +215,9 @@ describe('overflow policies', () => {
 
   it('reports an exception thrown by onDrop as uncaught, without disturbing the channel', async () => {
     const reported: (() => void)[] = [];
-    const spy = vi.spyOn(globalThis, 'queueMicrotask').mockImplementation((callback) => void reported.push(callback));
+    const spy = vi
+      .spyOn(globalThis, 'queueMicrotask')
+      .mockImplementation((callback) => void reported.push(callback));
     try {
       const ch = new Channel<number>(1, {
         overflow: 'drop-oldest',
@@ -434,8 +438,16 @@ describe('cancellation', () => {
   it('rejects (never throws) on bad options', async () => {
     const ch = new Channel<number>();
     const cases: [unknown, ErrorConstructor, string][] = [
-      [{ timeout: -1 }, RangeError, 'Channel.send: timeout must be a non-negative number of milliseconds, got -1'],
-      [{ timeout: '1' }, TypeError, 'Channel.send: timeout must be a non-negative number of milliseconds, got "1"'],
+      [
+        { timeout: -1 },
+        RangeError,
+        'Channel.send: timeout must be a non-negative number of milliseconds, got -1',
+      ],
+      [
+        { timeout: '1' },
+        TypeError,
+        'Channel.send: timeout must be a non-negative number of milliseconds, got "1"',
+      ],
       [{ signal: {} }, TypeError, 'Channel.send: signal must be an AbortSignal, got an object'],
       [7, TypeError, 'Channel.send: options must be an object, got 7'],
     ];
@@ -544,7 +556,9 @@ describe('async iteration', () => {
 
   it('values() validates its options synchronously; an aborted signal is not a bad argument', async () => {
     const ch = new Channel<number>();
-    expect(() => ch.values(3 as never)).toThrow(new TypeError('Channel.values: options must be an object, got 3'));
+    expect(() => ch.values(3 as never)).toThrow(
+      new TypeError('Channel.values: options must be an object, got 3'),
+    );
     expect(() => ch.values({ signal: {} as never })).toThrow(TypeError);
     expect(() => ch.values({ timeout: -5 })).toThrow(RangeError);
     const reason = new Error('gone');

@@ -140,7 +140,9 @@ describe('channelFrom', () => {
       new RangeError('channelFrom: capacity must be a non-negative integer or Infinity, got -1'),
     );
     expect(() => channelFrom([], { signal: 'x' as never })).toThrow(TypeError);
-    expect(() => channelFrom([], 1 as never)).toThrow(new TypeError('channelFrom: options must be an object, got 1'));
+    expect(() => channelFrom([], 1 as never)).toThrow(
+      new TypeError('channelFrom: options must be an object, got 1'),
+    );
   });
 });
 
@@ -157,7 +159,18 @@ describe('mergeChannels', () => {
     b.close();
     const out = await collecting;
     expect(out.filter((v) => typeof v === 'number')).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
-    expect(out.filter((v) => typeof v === 'string')).toEqual(['s1', 's3', 's5', 's7', 's9', 's11', 's13', 's15', 's17', 's19']);
+    expect(out.filter((v) => typeof v === 'string')).toEqual([
+      's1',
+      's3',
+      's5',
+      's7',
+      's9',
+      's11',
+      's13',
+      's15',
+      's17',
+      's19',
+    ]);
     expect(a.pendingReceivers + b.pendingReceivers).toBe(0);
   });
 
@@ -260,30 +273,33 @@ describe('mapChannel', () => {
     expect(calls).toEqual([1, 2, 3]);
   });
 
-  it.each([true, false])('a failing call closes the output with its error and aborts the others (ordered: %s)', async (ordered) => {
-    const input = new Channel<number>(Infinity);
-    for (let i = 0; i < 10; i++) input.trySend(i);
-    const failure = new Error('bad value');
-    const aborted: number[] = [];
-    const output = mapChannel(
-      input,
-      async (n, { signal }) => {
-        if (n === 2) throw failure;
-        await new Promise<void>((resolve) => {
-          signal.addEventListener('abort', () => {
-            aborted.push(n);
-            resolve();
+  it.each([true, false])(
+    'a failing call closes the output with its error and aborts the others (ordered: %s)',
+    async (ordered) => {
+      const input = new Channel<number>(Infinity);
+      for (let i = 0; i < 10; i++) input.trySend(i);
+      const failure = new Error('bad value');
+      const aborted: number[] = [];
+      const output = mapChannel(
+        input,
+        async (n, { signal }) => {
+          if (n === 2) throw failure;
+          await new Promise<void>((resolve) => {
+            signal.addEventListener('abort', () => {
+              aborted.push(n);
+              resolve();
+            });
           });
-        });
-        return n;
-      },
-      { concurrency: 3, ordered },
-    );
-    expect(await rejectionOf(collect(output))).toBe(failure);
-    expect(aborted.sort()).toEqual([0, 1]);
-    expect(input.closed).toBe(false); // the input belongs to its producer
-    expect(input.size).toBe(7); // nothing taken after the failure
-  });
+          return n;
+        },
+        { concurrency: 3, ordered },
+      );
+      expect(await rejectionOf(collect(output))).toBe(failure);
+      expect(aborted.sort()).toEqual([0, 1]);
+      expect(input.closed).toBe(false); // the input belongs to its producer
+      expect(input.size).toBe(7); // nothing taken after the failure
+    },
+  );
 
   it('a synchronous throw is a failure like a rejection', async () => {
     const failure = new Error('sync');
@@ -293,22 +309,25 @@ describe('mapChannel', () => {
     expect(await rejectionOf(output.receive())).toBe(failure);
   });
 
-  it.each([true, false])('an input closed with a reason ends the stage with it, after earlier results (ordered: %s)', async (ordered) => {
-    const input = new Channel<number>(4);
-    const output = mapChannel(input, (n) => n + 1, { concurrency: 2, ordered, capacity: 8 });
-    input.trySend(1);
-    input.trySend(2);
-    const failure = new Error('source failed');
-    input.close(failure);
-    const seen: number[] = [];
-    const error = await rejectionOf(
-      (async () => {
-        for await (const value of output) seen.push(value);
-      })(),
-    );
-    expect(error).toBe(failure);
-    expect(seen.sort()).toEqual([2, 3]);
-  });
+  it.each([true, false])(
+    'an input closed with a reason ends the stage with it, after earlier results (ordered: %s)',
+    async (ordered) => {
+      const input = new Channel<number>(4);
+      const output = mapChannel(input, (n) => n + 1, { concurrency: 2, ordered, capacity: 8 });
+      input.trySend(1);
+      input.trySend(2);
+      const failure = new Error('source failed');
+      input.close(failure);
+      const seen: number[] = [];
+      const error = await rejectionOf(
+        (async () => {
+          for await (const value of output) seen.push(value);
+        })(),
+      );
+      expect(error).toBe(failure);
+      expect(seen.sort()).toEqual([2, 3]);
+    },
+  );
 
   it('abort stops the stage and closes the output with the reason', async () => {
     const input = new Channel<number>();
@@ -354,7 +373,9 @@ describe('mapChannel', () => {
     expect(() => mapChannel({} as never, (n) => n)).toThrow(
       new TypeError('mapChannel: input must be a Channel, got an object'),
     );
-    expect(() => mapChannel(input, 'f' as never)).toThrow(new TypeError('mapChannel: fn must be a function, got "f"'));
+    expect(() => mapChannel(input, 'f' as never)).toThrow(
+      new TypeError('mapChannel: fn must be a function, got "f"'),
+    );
     expect(() => mapChannel(input, (n) => n, { concurrency: 0 })).toThrow(
       new RangeError('mapChannel: concurrency must be a positive integer, got 0'),
     );
@@ -409,10 +430,14 @@ describe('ticker', () => {
   });
 
   it('validates its arguments', () => {
-    expect(() => ticker(0)).toThrow(new RangeError('ticker: intervalMs must be a positive finite number, got 0'));
+    expect(() => ticker(0)).toThrow(
+      new RangeError('ticker: intervalMs must be a positive finite number, got 0'),
+    );
     expect(() => ticker(Infinity)).toThrow(RangeError);
     expect(() => ticker(NaN)).toThrow(RangeError);
-    expect(() => ticker('5' as never)).toThrow(new TypeError('ticker: intervalMs must be a positive number, got "5"'));
+    expect(() => ticker('5' as never)).toThrow(
+      new TypeError('ticker: intervalMs must be a positive number, got "5"'),
+    );
     expect(() => ticker(5, { signal: 1 as never })).toThrow(TypeError);
   });
 });

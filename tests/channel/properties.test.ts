@@ -33,18 +33,45 @@ const timeoutArb = fc.integer({ min: 0, max: 20 });
 const senderArb = fc.integer({ min: 0, max: 2 });
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('send' as const), sender: senderArb, cancel: cancelArb, timeout: timeoutArb }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('send' as const),
+      sender: senderArb,
+      cancel: cancelArb,
+      timeout: timeoutArb,
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('trySend' as const), sender: senderArb }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('selectSend' as const), sender: senderArb, cancel: cancelArb, timeout: timeoutArb }) },
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('receive' as const), cancel: cancelArb, timeout: timeoutArb }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('selectSend' as const),
+      sender: senderArb,
+      cancel: cancelArb,
+      timeout: timeoutArb,
+    }),
+  },
+  {
+    weight: 5,
+    arbitrary: fc.record({ kind: fc.constant('receive' as const), cancel: cancelArb, timeout: timeoutArb }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('tryReceive' as const) }) },
   {
     weight: 2,
-    arbitrary: fc.record({ kind: fc.constant('selectRecv' as const), cancel: cancelArb, timeout: timeoutArb, nonBlocking: fc.boolean() }),
+    arbitrary: fc.record({
+      kind: fc.constant('selectRecv' as const),
+      cancel: cancelArb,
+      timeout: timeoutArb,
+      nonBlocking: fc.boolean(),
+    }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('iteratorStep' as const) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('abort' as const), pick: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 15 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 15 }) }),
+  },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('flush' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('close' as const) }) },
 );
@@ -60,7 +87,10 @@ type SendState = 'pending' | 'accepted' | 'rejected';
 
 async function runSchedule(config: { capacity: number; overflow: OverflowPolicy }, ops: Op[]): Promise<void> {
   const dropped: number[] = [];
-  const ch = new Channel<number>(config.capacity, { overflow: config.overflow, onDrop: (v) => dropped.push(v) });
+  const ch = new Channel<number>(config.capacity, {
+    overflow: config.overflow,
+    onDrop: (v) => dropped.push(v),
+  });
   const other = new Channel<number>(); // never ready: the second case of every select
   const iterator = ch.values();
   const sends = new Map<number, SendState>();
@@ -123,7 +153,10 @@ async function runSchedule(config: { capacity: number; overflow: OverflowPolicy 
       case 'receive': {
         const promise = ch.receive(waitOptions(op.cancel, op.timeout));
         track(promise);
-        promise.then((value) => onReceived(call, value), () => {});
+        promise.then(
+          (value) => onReceived(call, value),
+          () => {},
+        );
         break;
       }
       case 'tryReceive': {
@@ -146,9 +179,12 @@ async function runSchedule(config: { capacity: number; overflow: OverflowPolicy 
       case 'iteratorStep': {
         const promise = iterator.next();
         track(promise);
-        promise.then((result) => {
-          if (result.done !== true) onReceived(call, result.value);
-        }, () => {});
+        promise.then(
+          (result) => {
+            if (result.done !== true) onReceived(call, result.value);
+          },
+          () => {},
+        );
         break;
       }
       case 'abort': {
@@ -215,59 +251,70 @@ describe('channel properties', () => {
     vi.useRealTimers();
   });
 
-  it('every value is received once, dropped, or its send rejected; per-sender FIFO; no waiter left', { timeout: 60_000 }, async () => {
-    await fc.assert(
-      fc.asyncProperty(configArb, fc.array(opArb, { minLength: 1, maxLength: 40 }), runSchedule),
-      { numRuns: 400 },
-    );
-  });
+  it(
+    'every value is received once, dropped, or its send rejected; per-sender FIFO; no waiter left',
+    { timeout: 60_000 },
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(configArb, fc.array(opArb, { minLength: 1, maxLength: 40 }), runSchedule),
+        { numRuns: 400 },
+      );
+    },
+  );
 
-  it('producers and consumers in loops deliver every value exactly once, in order per producer', { timeout: 60_000 }, async () => {
-    vi.useRealTimers();
-    await fc.assert(
-      fc.asyncProperty(
-        configArb,
-        fc.integer({ min: 1, max: 4 }),
-        fc.integer({ min: 1, max: 3 }),
-        fc.integer({ min: 0, max: 300 }),
-        async (config, producers, consumers, perProducer) => {
-          const dropped: number[] = [];
-          const ch = new Channel<number>(config.capacity, { overflow: config.overflow, onDrop: (v) => dropped.push(v) });
-          const got: number[][] = Array.from({ length: consumers }, () => []);
-          const consuming = got.map(async (into, k) => {
-            if (k % 2 === 0) {
-              for await (const value of ch) into.push(value);
-            } else {
-              for (;;) {
-                const result = await select([recv(ch)]);
-                if (!result.ok) break;
-                into.push(result.value);
+  it(
+    'producers and consumers in loops deliver every value exactly once, in order per producer',
+    { timeout: 60_000 },
+    async () => {
+      vi.useRealTimers();
+      await fc.assert(
+        fc.asyncProperty(
+          configArb,
+          fc.integer({ min: 1, max: 4 }),
+          fc.integer({ min: 1, max: 3 }),
+          fc.integer({ min: 0, max: 300 }),
+          async (config, producers, consumers, perProducer) => {
+            const dropped: number[] = [];
+            const ch = new Channel<number>(config.capacity, {
+              overflow: config.overflow,
+              onDrop: (v) => dropped.push(v),
+            });
+            const got: number[][] = Array.from({ length: consumers }, () => []);
+            const consuming = got.map(async (into, k) => {
+              if (k % 2 === 0) {
+                for await (const value of ch) into.push(value);
+              } else {
+                for (;;) {
+                  const result = await select([recv(ch)]);
+                  if (!result.ok) break;
+                  into.push(result.value);
+                }
+              }
+            });
+            await Promise.all(
+              Array.from({ length: producers }, async (_, p) => {
+                for (let i = 0; i < perProducer; i++) await ch.send(p * 1_000_000 + i);
+              }),
+            );
+            ch.close();
+            await Promise.all(consuming);
+            const all = [...got.flat(), ...dropped].sort((a, b) => a - b);
+            const expected = Array.from({ length: producers }, (_, p) =>
+              Array.from({ length: perProducer }, (_, i) => p * 1_000_000 + i),
+            ).flat();
+            expect(all).toEqual(expected);
+            for (const into of got) {
+              for (let i = 1; i < into.length; i++) {
+                const [a, b] = [into[i - 1]!, into[i]!];
+                if (Math.floor(a / 1_000_000) === Math.floor(b / 1_000_000)) expect(b).toBeGreaterThan(a);
               }
             }
-          });
-          await Promise.all(
-            Array.from({ length: producers }, async (_, p) => {
-              for (let i = 0; i < perProducer; i++) await ch.send(p * 1_000_000 + i);
-            }),
-          );
-          ch.close();
-          await Promise.all(consuming);
-          const all = [...got.flat(), ...dropped].sort((a, b) => a - b);
-          const expected = Array.from({ length: producers }, (_, p) =>
-            Array.from({ length: perProducer }, (_, i) => p * 1_000_000 + i),
-          ).flat();
-          expect(all).toEqual(expected);
-          for (const into of got) {
-            for (let i = 1; i < into.length; i++) {
-              const [a, b] = [into[i - 1]!, into[i]!];
-              if (Math.floor(a / 1_000_000) === Math.floor(b / 1_000_000)) expect(b).toBeGreaterThan(a);
-            }
-          }
-          if (config.overflow === 'wait') expect(dropped).toEqual([]);
-          expect(ch.pendingReceivers + ch.pendingSenders).toBe(0);
-        },
-      ),
-      { numRuns: 150 },
-    );
-  });
+            if (config.overflow === 'wait') expect(dropped).toEqual([]);
+            expect(ch.pendingReceivers + ch.pendingSenders).toBe(0);
+          },
+        ),
+        { numRuns: 150 },
+      );
+    },
+  );
 });

@@ -282,10 +282,26 @@ describe('select: cancellation and validation', () => {
     const a = new Channel<number>();
     const cases: [() => Promise<unknown>, ErrorConstructor, string][] = [
       [() => select('x' as never), TypeError, 'select: cases must be an array, got "x"'],
-      [() => select([recv(a), {} as never]), TypeError, 'select: cases[1] must be a case made by recv() or send(), got an object'],
-      [() => select([a as never]), TypeError, 'select: cases[0] must be a case made by recv() or send(), got an instance of Channel'],
-      [() => select([recv(a)], { default: 1 as never }), TypeError, 'select: default must be a boolean, got 1'],
-      [() => select([recv(a)], { timeout: -1 }), RangeError, 'select: timeout must be a non-negative number of milliseconds, got -1'],
+      [
+        () => select([recv(a), {} as never]),
+        TypeError,
+        'select: cases[1] must be a case made by recv() or send(), got an object',
+      ],
+      [
+        () => select([a as never]),
+        TypeError,
+        'select: cases[0] must be a case made by recv() or send(), got an instance of Channel',
+      ],
+      [
+        () => select([recv(a)], { default: 1 as never }),
+        TypeError,
+        'select: default must be a boolean, got 1',
+      ],
+      [
+        () => select([recv(a)], { timeout: -1 }),
+        RangeError,
+        'select: timeout must be a non-negative number of milliseconds, got -1',
+      ],
       [() => select([recv(a)], 'fast' as never), TypeError, 'select: options must be an object, got "fast"'],
     ];
     for (const [call, type, message] of cases) {
@@ -298,7 +314,9 @@ describe('select: cancellation and validation', () => {
 
   it('recv and send throw TypeError for a non-channel', () => {
     expect(() => recv({} as never)).toThrow(new TypeError('recv: channel must be a Channel, got an object'));
-    expect(() => send(undefined as never, 1)).toThrow(new TypeError('send: channel must be a Channel, got undefined'));
+    expect(() => send(undefined as never, 1)).toThrow(
+      new TypeError('send: channel must be a Channel, got undefined'),
+    );
   });
 
   it('cases are reusable descriptors', async () => {

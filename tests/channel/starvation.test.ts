@@ -81,28 +81,32 @@ describe('anti-starvation', () => {
     }
   });
 
-  it('a ping-pong over two unbuffered channels lets I/O-style callbacks (setImmediate) run', { timeout: 30_000 }, async () => {
-    const ping = new Channel<number>();
-    const pong = new Channel<number>();
-    let ran = false;
-    setImmediate(() => (ran = true));
-    let rounds = 0;
-    const echo = (async () => {
-      for await (const n of ping) await pong.send(n + 1);
-      pong.close();
-    })();
-    let n = 0;
-    while (!ran && rounds < LIMIT) {
-      await ping.send(n);
-      n = await pong.receive();
-      rounds++;
-    }
-    ping.close();
-    await echo;
-    expect(ran).toBe(true);
-    expect(rounds).toBeLessThan(LIMIT);
-    expect(n).toBe(rounds);
-  });
+  it(
+    'a ping-pong over two unbuffered channels lets I/O-style callbacks (setImmediate) run',
+    { timeout: 30_000 },
+    async () => {
+      const ping = new Channel<number>();
+      const pong = new Channel<number>();
+      let ran = false;
+      setImmediate(() => (ran = true));
+      let rounds = 0;
+      const echo = (async () => {
+        for await (const n of ping) await pong.send(n + 1);
+        pong.close();
+      })();
+      let n = 0;
+      while (!ran && rounds < LIMIT) {
+        await ping.send(n);
+        n = await pong.receive();
+        rounds++;
+      }
+      ping.close();
+      await echo;
+      expect(ran).toBe(true);
+      expect(rounds).toBeLessThan(LIMIT);
+      expect(n).toBe(rounds);
+    },
+  );
 
   it('does not defer anything when the program is not hot', async () => {
     const ch = new Channel<number>(1);

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { WorkerPool } from 'weft/pool';
+
+const worker = new URL('../fixtures/pool/worker.mjs', import.meta.url);
+
+describe('WorkerPool: scheduling', () => {
+  it('an idle worker takes over short tasks queued behind a long one on a busy worker', async () => {
+    await using pool = new WorkerPool({ worker, minThreads: 2, maxThreads: 2 });
+    // Tiny tasks widen the pipelining window, so the next burst is spread over both workers in deep batches.
+    await Promise.all(Array.from({ length: 500 }, (_, i) => pool.run('echo', [i])));
+    const order: string[] = [];
+    const long = pool.run('spin', [400, 'long']).then((v) => order.push(v as string));
+    const short = Array.from({ length: 30 }, (_, i) =>
+      pool.run('echo', [`short ${i}`]).then((v) => order.push(v as string)),
+    );
+    await Promise.all([long, ...short]);
+    expect(order.at(-1)).toBe('long');
+    expect(order).toHaveLength(31);
+  });
+
+  it('spreads a burst over every thread', async () => {
+    await using pool = new WorkerPool({ worker, minThreads: 2, maxThreads: 2 });
+    const ids = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        pool.run<number>('spin', [5, 0]).then(() => pool.run<number>('threadId')),
+      ),
+    );
+    expect(new Set(ids).size).toBe(2);
+  });
+
+  it('uses at most maxThreads threads and starts them on demand', async () => {
+    await using pool = new WorkerPool({ worker, maxThreads: 3 });
+    expect(pool.stats.threads).toBe(0);
+    await Promise.all(Array.from({ length: 12 }, () => pool.run('sleep', [20])));
+    expect(pool.stats.threads).toBe(3);
+  });
+
+  it('reports busy and queued tasks while they wait', async () => {
+    await using pool = new WorkerPool({ worker, maxThreads: 1 });
+    await pool.run('echo', [0]);
+    const tasks = [pool.run('sleep', [100]), pool.run('echo', [1]), pool.run('echo', [2])];
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(pool.stats).toMatchObject({ threads: 1, busy: 1, queued: 2 });
+    await Promise.all(tasks);
+    expect(pool.stats).toMatchObject({ busy: 0, queued: 0, completed: 4 });
+    expect(pool.stats.waitTime.p99).toBeGreaterThan(50);
+  });
+});
