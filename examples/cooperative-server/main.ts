@@ -106,7 +106,7 @@ async function measure(
   client: Worker,
   url: string,
   label: string,
-  compute: () => number | Promise<number>,
+  compute: () => number | PromiseLike<number>,
 ): Promise<Run> {
   const reply = new Promise<number[]>((resolve) => client.once('message', resolve));
   client.postMessage({ url, count: REQUESTS, intervalMs: INTERVAL_MS });

@@ -73,7 +73,20 @@ export interface ChannelOptions<T> {
   onDrop?: ((value: T) => void) | undefined;
 }
 
-/** The result of {@link Channel.tryReceive}. */
+/**
+ * The result of {@link Channel.tryReceive}: `{ ok: true, value }` when a value was taken, `{ ok: false }` when none
+ * was available.
+ *
+ * @example
+ * ```ts
+ * import { Channel, type TryReceiveResult } from 'weft/channel';
+ *
+ * const ch = new Channel<string>(1);
+ * ch.trySend('ready');
+ * const result: TryReceiveResult<string> = ch.tryReceive();
+ * if (result.ok) console.log(result.value); // 'ready'
+ * ```
+ */
 export type TryReceiveResult<T> = { ok: true; value: T } | { ok: false };
 
 /** Returned by the internal poll when there is nothing to receive right now. */
@@ -112,6 +125,24 @@ export let channelCore: ChannelCore;
 export function rejectWith(reason: unknown): Promise<never> {
   // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the reason is the caller's choice
   return Promise.reject(reason);
+}
+
+/**
+ * Checks the options object of a synchronous call and its `signal` (an aborted signal is fine: the caller reacts to
+ * it later); throws `TypeError` naming the argument and the value.
+ */
+export function checkSignalOptions<O extends { signal?: AbortSignal | undefined }>(
+  where: string,
+  options: O,
+): O {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+  }
+  const signal: unknown = options.signal;
+  if (signal !== undefined && !isAbortSignal(signal)) {
+    throw new TypeError(`${where}: signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+  return options;
 }
 
 /** Throws unless `capacity` is a non-negative integer or `Infinity`. */
@@ -525,16 +556,9 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
    */
   values(options?: WaitOptions): AsyncIterableIterator<T> {
     if (options === undefined) return new ChannelIterator(this, undefined, undefined);
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`Channel.values: options must be an object, got ${describe(options)}`);
-    }
-    const { signal, timeout } = options;
-    // A signal that is already aborted is not a bad argument: the first step rejects with its reason.
+    const { signal, timeout } = checkSignalOptions('Channel.values', options);
     const error = waitOptionsError('Channel.values', { timeout });
     if (error !== undefined) throw error as Error;
-    if (signal !== undefined && !isAbortSignal(signal)) {
-      throw new TypeError(`Channel.values: signal must be an AbortSignal, got ${describe(signal)}`);
-    }
     return new ChannelIterator(this, signal, timeout);
   }
 

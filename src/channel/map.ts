@@ -56,7 +56,17 @@ export interface MapChannelOptions extends StageOptions {
  * ```
  */
 export interface MapChannelContext {
-  /** Aborts when the stage is cancelled or fails; pass it on to cancellable work. */
+  /**
+   * Aborts when the stage is cancelled or fails; pass it on to cancellable work.
+   *
+   * @example
+   * ```ts
+   * import { Channel, mapChannel } from 'weft/channel';
+   *
+   * const urls = new Channel<string>();
+   * const pages = mapChannel(urls, async (url, { signal }) => (await fetch(url, { signal })).text());
+   * ```
+   */
   readonly signal: AbortSignal;
 }
 

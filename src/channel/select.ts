@@ -26,9 +26,30 @@ declare const caseValue: unique symbol;
  * ```
  */
 export interface SelectCase<T = unknown> {
-  /** `'recv'` for a case made by {@link recv}, `'send'` for one made by {@link send}. */
+  /**
+   * `'recv'` for a case made by {@link recv}, `'send'` for one made by {@link send}.
+   *
+   * @example
+   * ```ts
+   * import { Channel, recv, type SelectCase } from 'weft/channel';
+   *
+   * const c: SelectCase<number> = recv(new Channel<number>());
+   * console.log(c.kind); // 'recv'
+   * ```
+   */
   readonly kind: 'recv' | 'send';
-  /** The channel the case operates on. */
+  /**
+   * The channel the case operates on.
+   *
+   * @example
+   * ```ts
+   * import { Channel, recv, type SelectCase } from 'weft/channel';
+   *
+   * const ch = new Channel<number>();
+   * const c: SelectCase<number> = recv(ch);
+   * console.log(c.channel === ch); // true
+   * ```
+   */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any channel; the value type is carried by T
   readonly channel: Channel<any> | Channel<never>; // Channel is invariant, and `any` does not reach `never`
   /**
@@ -50,9 +71,28 @@ export interface SelectCase<T = unknown> {
  * ```
  */
 export interface RecvCase<T> extends SelectCase<T> {
-  /** Always `'recv'`. */
+  /**
+   * Always `'recv'`.
+   *
+   * @example
+   * ```ts
+   * import { Channel, recv } from 'weft/channel';
+   *
+   * console.log(recv(new Channel<number>()).kind); // 'recv'
+   * ```
+   */
   readonly kind: 'recv';
-  /** The channel to receive from. */
+  /**
+   * The channel to receive from.
+   *
+   * @example
+   * ```ts
+   * import { Channel, recv } from 'weft/channel';
+   *
+   * const ch = new Channel<number>();
+   * console.log(recv(ch).channel === ch); // true
+   * ```
+   */
   readonly channel: Channel<T>;
 }
 
@@ -68,11 +108,39 @@ export interface RecvCase<T> extends SelectCase<T> {
  * ```
  */
 export interface SendCase<T> extends SelectCase<void> {
-  /** Always `'send'`. */
+  /**
+   * Always `'send'`.
+   *
+   * @example
+   * ```ts
+   * import { Channel, send } from 'weft/channel';
+   *
+   * console.log(send(new Channel<number>(), 1).kind); // 'send'
+   * ```
+   */
   readonly kind: 'send';
-  /** The channel to send on. */
+  /**
+   * The channel to send on.
+   *
+   * @example
+   * ```ts
+   * import { Channel, send } from 'weft/channel';
+   *
+   * const ch = new Channel<number>();
+   * console.log(send(ch, 1).channel === ch); // true
+   * ```
+   */
   readonly channel: Channel<T>;
-  /** The value sent if this case is chosen. */
+  /**
+   * The value sent if this case is chosen.
+   *
+   * @example
+   * ```ts
+   * import { Channel, send } from 'weft/channel';
+   *
+   * console.log(send(new Channel<string>(), 'hi').value); // 'hi'
+   * ```
+   */
   readonly value: T;
 }
 
@@ -95,11 +163,48 @@ export interface SendCase<T> extends SelectCase<void> {
  * ```
  */
 export interface SelectResult {
-  /** Index of the case that took effect, or `-1` when `default: true` found none ready. */
+  /**
+   * Index of the case that took effect, or `-1` when `default: true` found none ready.
+   *
+   * @example
+   * ```ts
+   * import { Channel, recv, select } from 'weft/channel';
+   *
+   * const a = new Channel<number>(1);
+   * const b = new Channel<number>(1);
+   * b.trySend(1);
+   * const { index } = await select([recv(a), recv(b)]);
+   * console.log(index); // 1
+   * ```
+   */
   index: number;
-  /** `true` when the case completed normally; `false` for a `recv` on a closed, drained channel, or for default. */
+  /**
+   * `true` when the case completed normally; `false` for a `recv` on a closed, drained channel, or for default.
+   *
+   * @example
+   * ```ts
+   * import { Channel, recv, select } from 'weft/channel';
+   *
+   * const done = new Channel<void>();
+   * done.close();
+   * const { ok } = await select([recv(done)]);
+   * console.log(ok); // false: closed and drained
+   * ```
+   */
   ok: boolean;
-  /** The received value (only for a `recv` case with `ok: true`). */
+  /**
+   * The received value (only for a `recv` case with `ok: true`).
+   *
+   * @example
+   * ```ts
+   * import { Channel, recv, select } from 'weft/channel';
+   *
+   * const ch = new Channel<string>(1);
+   * ch.trySend('x');
+   * const { value } = await select([recv(ch)]);
+   * console.log(value); // 'x'
+   * ```
+   */
   value?: unknown;
 }
 
@@ -116,11 +221,41 @@ export interface SelectResult {
  * ```
  */
 export interface SelectDefault {
-  /** Always `-1`. */
+  /**
+   * Always `-1`.
+   *
+   * @example
+   * ```ts
+   * import { Channel, recv, select } from 'weft/channel';
+   *
+   * const { index } = await select([recv(new Channel<number>())], { default: true });
+   * console.log(index); // -1
+   * ```
+   */
   index: -1;
-  /** Always `false`. */
+  /**
+   * Always `false`.
+   *
+   * @example
+   * ```ts
+   * import { Channel, recv, select } from 'weft/channel';
+   *
+   * const { ok } = await select([recv(new Channel<number>())], { default: true });
+   * console.log(ok); // false
+   * ```
+   */
   ok: false;
-  /** Never set. */
+  /**
+   * Never set.
+   *
+   * @example
+   * ```ts
+   * import type { SelectDefault } from 'weft/channel';
+   *
+   * const none: SelectDefault = { index: -1, ok: false };
+   * console.log(none.value); // undefined
+   * ```
+   */
   value?: undefined;
 }
 
@@ -153,11 +288,41 @@ export type RecvResult<I extends number, T> =
  * ```
  */
 export interface SendResult<I extends number> {
-  /** Position of the send case. */
+  /**
+   * Position of the send case.
+   *
+   * @example
+   * ```ts
+   * import type { SendResult } from 'weft/channel';
+   *
+   * const sent: SendResult<2> = { index: 2, ok: true };
+   * console.log(sent.index); // 2
+   * ```
+   */
   index: I;
-  /** Always `true`. */
+  /**
+   * Always `true`.
+   *
+   * @example
+   * ```ts
+   * import type { SendResult } from 'weft/channel';
+   *
+   * const sent: SendResult<0> = { index: 0, ok: true };
+   * console.log(sent.ok); // true
+   * ```
+   */
   ok: true;
-  /** Never set. */
+  /**
+   * Never set.
+   *
+   * @example
+   * ```ts
+   * import type { SendResult } from 'weft/channel';
+   *
+   * const sent: SendResult<0> = { index: 0, ok: true };
+   * console.log(sent.value); // undefined
+   * ```
+   */
   value?: undefined;
 }
 

@@ -1,7 +1,5 @@
 import { ChannelClosedError } from '../errors.js';
-import { isAbortSignal } from '../internal/cancel.js';
-import { describe } from '../internal/validate.js';
-import { assertCapacity, Channel, channelCore } from './channel.js';
+import { assertCapacity, Channel, channelCore, checkSignalOptions } from './channel.js';
 import { recv, select, type RecvCase } from './select.js';
 
 /**
@@ -72,16 +70,10 @@ export class Stage<R> {
     let capacity = 0;
     let signal: AbortSignal | undefined;
     if (options !== undefined) {
-      if (typeof options !== 'object' || options === null) {
-        throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
-      }
+      signal = checkSignalOptions(where, options).signal;
       if (options.capacity !== undefined) {
         assertCapacity(where, options.capacity);
         capacity = options.capacity;
-      }
-      signal = options.signal;
-      if (signal !== undefined && !isAbortSignal(signal)) {
-        throw new TypeError(`${where}: signal must be an AbortSignal, got ${describe(signal)}`);
       }
     }
     this.output = new Channel<R>(capacity);

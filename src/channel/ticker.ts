@@ -1,6 +1,5 @@
-import { isAbortSignal } from '../internal/cancel.js';
 import { describe } from '../internal/validate.js';
-import { Channel, channelCore } from './channel.js';
+import { Channel, channelCore, checkSignalOptions } from './channel.js';
 
 /**
  * Options of {@link ticker}.
@@ -72,16 +71,7 @@ export function ticker(intervalMs: number, options?: TickerOptions): Channel<num
   if (!(intervalMs > 0 && intervalMs !== Infinity)) {
     throw new RangeError(`ticker: intervalMs must be a positive finite number, got ${describe(intervalMs)}`);
   }
-  let signal: AbortSignal | undefined;
-  if (options !== undefined) {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`ticker: options must be an object, got ${describe(options)}`);
-    }
-    signal = options.signal;
-    if (signal !== undefined && !isAbortSignal(signal)) {
-      throw new TypeError(`ticker: signal must be an AbortSignal, got ${describe(signal)}`);
-    }
-  }
+  const signal = options === undefined ? undefined : checkSignalOptions('ticker', options).signal;
   const ticks = new Channel<number>(1, { overflow: 'drop-newest' });
   if (signal?.aborted === true) {
     ticks.close(signal.reason);

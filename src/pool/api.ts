@@ -13,11 +13,18 @@ import type { TaskStream } from './stream.js';
  * @example
  * ```ts
  * import { WorkerPool, type WorkerApi } from 'weft/pool';
- * import type * as worker from './worker.js';
+ *
+ * // The shape of the worker module; in an application: `typeof import('./worker.js')`.
+ * interface Fns {
+ *   fib(n: number): number;
+ *   primes(limit: number): AsyncGenerator<number>;
+ *   version: string;
+ * }
  *
  * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
- * const api: WorkerApi<typeof worker> = pool.api<typeof worker>();
+ * const api: WorkerApi<Fns> = pool.api<Fns>();
  * const n: number = await api.fib(30);
+ * for await (const p of api.primes(100)) console.log(p);
  * ```
  */
 export type WorkerApi<M> = {

@@ -302,9 +302,7 @@ export class Engine {
     if (this.functionNames === undefined) {
       this.functionNames = functions;
       this.functionKinds = new Map(names.map((name, index) => [name, kinds[index]!]));
-      const waiters = this.kindWaiters;
-      this.kindWaiters = [];
-      for (const wake of waiters) wake();
+      this.wakeKindWaiters();
     }
     this.spawnBlocked = false;
     this.becameIdle(worker);
@@ -373,9 +371,7 @@ export class Engine {
   idleCheck(worker: PoolWorker): void {
     worker.idleTimer = undefined;
     if (worker.state !== WORKER_READY || worker.inflight.length > 0) return;
-    let live = 0;
-    for (const w of this.workers) if (w.state === WORKER_STARTING || w.state === WORKER_READY) live++;
-    if (live <= this.options.minThreads) return;
+    if (this.liveWorkers() <= this.options.minThreads) return;
     const left = worker.idleSince + this.options.idleTimeout - performance.now();
     if (left > 1) {
       worker.idleTimer = setTimeout(onIdleCheck, left, this, worker);
@@ -430,6 +426,7 @@ export class Engine {
       this.crashed++;
       if (!ranTask && worker.answered === 0) this.startFailed(worker, exitCode);
     }
+    if (this.liveWorkers() === 0) this.wakeKindWaiters();
     this.closeIfDone();
     if (!this.forced) this.scheduleDispatch();
   }
@@ -443,7 +440,7 @@ export class Engine {
   /** A worker died before doing any work: don't respawn in a loop; fail the queue if no worker is left. */
   private startFailed(worker: PoolWorker, exitCode: number): void {
     this.spawnBlocked = true;
-    for (const w of this.workers) if (w.state === WORKER_STARTING || w.state === WORKER_READY) return;
+    if (this.liveWorkers() > 0) return;
     const cause = worker.error;
     const detail =
       cause instanceof Error
@@ -460,6 +457,16 @@ export class Engine {
       });
       this.settle(task, false, error);
     }
+  }
+
+  private liveWorkers(): number {
+    let live = 0;
+    for (const w of this.workers) if (w.state === WORKER_STARTING || w.state === WORKER_READY) live++;
+    return live;
+  }
+
+  /** Lets proxy calls waiting for the function kinds go on (they learn them, or fail the way `run` does). */
+  private wakeKindWaiters(): void {
     const waiters = this.kindWaiters;
     this.kindWaiters = [];
     for (const wake of waiters) wake();
@@ -608,9 +615,7 @@ export class Engine {
           );
       }
     }
-    const waiters = this.kindWaiters;
-    this.kindWaiters = [];
-    for (const wake of waiters) wake();
+    this.wakeKindWaiters();
   }
 
   private closeIfDone(): void {

@@ -212,8 +212,14 @@ export class WorkerPool implements AsyncDisposable {
    * ```ts
    * import { WorkerPool } from 'weft/pool';
    *
+   * // In an application: pool.api<typeof import('./worker.js')>()
+   * interface Fns {
+   *   fib(n: number): number;
+   *   count(to: number): AsyncGenerator<number>;
+   * }
+   *
    * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
-   * const worker = pool.api<typeof import('./worker.js')>();
+   * const worker = pool.api<Fns>();
    * const n = await worker.fib(30); // number, checked
    * for await (const i of worker.count(3)) console.log(i);
    * ```

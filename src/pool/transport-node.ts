@@ -34,7 +34,7 @@ export const nodeTransport: Transport = {
   resolve(worker) {
     if (worker instanceof URL) return worker;
     if (typeof worker === 'string') {
-      if (worker.startsWith('file:')) return new URL(worker);
+      if (worker.startsWith('file:') && URL.canParse(worker)) return new URL(worker);
       if (isAbsolute(worker)) return worker;
     }
     throw new TypeError(

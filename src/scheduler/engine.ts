@@ -6,7 +6,7 @@
  * and I/O are served in between.
  *
  * Yield points are counted down, not timed: the clock is read only when `countdown` reaches zero, and the next
- * countdown is calibrated from the time the last one took, aiming at a clock read every tenth of a slice (never past
+ * countdown is calibrated from the time the last one took, aiming at a clock read every fiftieth of a slice (never past
  * the deadline, never more than MAX_INTERVAL yield points apart). A yield point therefore costs a decrement and a
  * compare.
  *

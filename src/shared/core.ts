@@ -68,6 +68,8 @@ const POLL_FIRST_MS = 1;
 const POLL_MAX_MS = 16;
 /** Spins on the guard before parking on it. */
 const GUARD_SPINS = 64;
+/** Checks of its slot a blocking waiter makes before it parks (a few microseconds). */
+const SYNC_SPINS = 200;
 /** How long a guard must stay held by a thread declared dead before recovery takes it over. */
 const GUARD_STEAL_MS = 20;
 
@@ -219,6 +221,11 @@ export class SharedCore implements ExitCleanup {
       }
     }
     return undefined;
+  }
+
+  /** Whether this thread has async waiters queued through this core. */
+  awaiting(): boolean {
+    return this.localQueued > 0 || this.overflow.length > 0;
   }
 
   /** Whether this thread holds permits or has async waiters queued through this core. */
@@ -618,8 +625,9 @@ export class SharedCore implements ExitCleanup {
     this.lockGuard();
     if (s[base + S_GEN] === gen && s[base + S_STATE] === HELD) {
       const left = s[base + S_WEIGHT]! - weight;
-      // This thread's own slot stays, idle, for its next lock/unlock (reclaimed if slots run out).
-      if (left > 0 || slot === this.hold?.slot) s[base + S_WEIGHT] = left;
+      // This thread's own slot stays, idle, for its next lock/unlock, unless threads are waiting for a slot (and
+      // if slots run out later, idle ones are reclaimed).
+      if (left > 0 || (slot === this.hold?.slot && s[H_SLOT_WAITERS] === 0)) s[base + S_WEIGHT] = left;
       else this.freeSlot(slot);
       s[H_AVAILABLE]! += weight;
       this.grantLocked();
@@ -752,6 +760,7 @@ export class SharedCore implements ExitCleanup {
     }
     const base = slotBase(slot);
     const gen = Atomics.load(s, base + S_GEN);
+    let spins = SYNC_SPINS;
     for (;;) {
       if (Atomics.load(s, base + S_GEN) !== gen) {
         throw new Error(`${where}: the wait was withdrawn by releaseThread(${this.me})`);
@@ -770,6 +779,11 @@ export class SharedCore implements ExitCleanup {
           throw timeoutError(where, timeout!);
         }
         this.unlockGuard();
+        continue;
+      }
+      if (spins > 0) {
+        // A hand-off usually comes within microseconds: spinning first spares the thread a sleep and a wake-up.
+        spins--;
         continue;
       }
       Atomics.wait(s, base + S_STATE, WAITING, remaining === Infinity ? undefined : remaining);

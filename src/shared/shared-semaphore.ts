@@ -222,12 +222,14 @@ export class SharedSemaphore {
 
   /**
    * Takes `weight` permits, blocking this thread until they are free. Allowed only where blocking is (worker
-   * threads); on Node's main thread and in browser windows it throws.
+   * threads); on Node's main thread and in browser windows it throws. It also throws while this thread has
+   * `acquire()` calls queued on this semaphore: they could be granted permits that nothing would release while the
+   * thread is blocked.
    *
    * @param weight - Permits to take, a positive integer no larger than `capacity` (default 1).
    * @param opts - `timeout` in ms: past it, throws a `DOMException` named `TimeoutError`.
    * @throws `TypeError` on the main thread or for invalid arguments, `RangeError` for a weight above the capacity,
-   *   the close reason once closed.
+   *   `Error` while this thread has `acquire()` calls queued here, the close reason once closed.
    *
    * @example In a worker
    * ```ts
@@ -245,6 +247,11 @@ export class SharedSemaphore {
     const timeout = syncTimeout(where, opts);
     const overCapacity = capacityError(where, weight, this.#core.capacity);
     if (overCapacity !== undefined) throw overCapacity;
+    if (this.#core.awaiting()) {
+      throw new Error(
+        `${where}: this thread has acquire() calls queued here; blocking now could deadlock with them`,
+      );
+    }
     return this.#core.acquireSync(weight, timeout, where);
   }
 

@@ -61,12 +61,33 @@ export class Barrier {
     this.count = parties;
   }
 
-  /** How many arrivals complete a round. */
+  /**
+   * How many arrivals complete a round.
+   *
+   * @example
+   * ```ts
+   * import { Barrier } from 'weft/sync';
+   *
+   * console.log(new Barrier(3).parties); // 3
+   * ```
+   */
   get parties(): number {
     return this.count;
   }
 
-  /** Arrivals waiting in the current round. */
+  /**
+   * Arrivals waiting in the current round.
+   *
+   * @example
+   * ```ts
+   * import { Barrier } from 'weft/sync';
+   *
+   * const barrier = new Barrier(2);
+   * const first = barrier.wait();
+   * console.log(barrier.waiting); // 1
+   * await Promise.all([first, barrier.wait()]);
+   * ```
+   */
   get waiting(): number {
     return this.queue.length;
   }

@@ -37,12 +37,36 @@ export class Event {
   private flag = false;
   private readonly queue = new WaitQueue<EventWaiter>();
 
-  /** True between {@link Event.set} and {@link Event.clear}. */
+  /**
+   * True between {@link Event.set} and {@link Event.clear}.
+   *
+   * @example
+   * ```ts
+   * import { Event } from 'weft/sync';
+   *
+   * const loaded = new Event();
+   * loaded.set();
+   * console.log(loaded.isSet); // true
+   * ```
+   */
   get isSet(): boolean {
     return this.flag;
   }
 
-  /** Number of callers waiting. */
+  /**
+   * Number of callers waiting.
+   *
+   * @example
+   * ```ts
+   * import { Event } from 'weft/sync';
+   *
+   * const go = new Event();
+   * const waiting = go.wait();
+   * console.log(go.pending); // 1
+   * go.set();
+   * await waiting;
+   * ```
+   */
   get pending(): number {
     return this.queue.length;
   }

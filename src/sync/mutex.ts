@@ -36,12 +36,39 @@ const NAMES = {
 export class Mutex {
   private readonly permits = new PermitQueue(1, NAMES);
 
-  /** True while someone holds the lock. */
+  /**
+   * True while someone holds the lock.
+   *
+   * @example
+   * ```ts
+   * import { Mutex } from 'weft/sync';
+   *
+   * const mutex = new Mutex();
+   * const lock = await mutex.lock();
+   * console.log(mutex.locked); // true
+   * lock.release();
+   * console.log(mutex.locked); // false
+   * ```
+   */
   get locked(): boolean {
     return this.permits.available === 0;
   }
 
-  /** Number of callers waiting for the lock. */
+  /**
+   * Number of callers waiting for the lock.
+   *
+   * @example
+   * ```ts
+   * import { Mutex } from 'weft/sync';
+   *
+   * const mutex = new Mutex();
+   * const lock = await mutex.lock();
+   * const next = mutex.lock();
+   * console.log(mutex.pending); // 1
+   * lock.release();
+   * (await next).release();
+   * ```
+   */
   get pending(): number {
     return this.permits.queue.length;
   }
@@ -106,9 +133,12 @@ export class Mutex {
    * import { Mutex } from 'weft/sync';
    *
    * const mutex = new Mutex();
-   * let token: string | undefined;
-   * async function getToken(): Promise<string> {
-   *   return mutex.run(async () => (token ??= await fetch('https://example.com/token').then((r) => r.text())));
+   * const lines: string[] = [];
+   * async function append(line: string): Promise<number> {
+   *   return mutex.run(async () => {
+   *     await new Promise((resolve) => setTimeout(resolve, 1)); // e.g. a file write
+   *     return lines.push(line);
+   *   });
    * }
    * ```
    */

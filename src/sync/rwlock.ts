@@ -116,17 +116,56 @@ class RWState implements PermitOwner {
 export class RWLock {
   private readonly state = new RWState();
 
-  /** Number of read locks held now. */
+  /**
+   * Number of read locks held now.
+   *
+   * @example
+   * ```ts
+   * import { RWLock } from 'weft/sync';
+   *
+   * const lock = new RWLock();
+   * const [a, b] = await Promise.all([lock.read(), lock.read()]);
+   * console.log(lock.readers); // 2
+   * a.release();
+   * b.release();
+   * ```
+   */
   get readers(): number {
     return this.state.readers;
   }
 
-  /** Number of write locks held now: `0` or `1`. */
+  /**
+   * Number of write locks held now: `0` or `1`.
+   *
+   * @example
+   * ```ts
+   * import { RWLock } from 'weft/sync';
+   *
+   * const lock = new RWLock();
+   * const write = await lock.write();
+   * console.log(lock.writers); // 1
+   * write.release();
+   * ```
+   */
   get writers(): number {
     return this.state.writing ? 1 : 0;
   }
 
-  /** Number of callers waiting, readers and writers. */
+  /**
+   * Number of callers waiting, readers and writers.
+   *
+   * @example
+   * ```ts
+   * import { RWLock } from 'weft/sync';
+   *
+   * const lock = new RWLock();
+   * const read = await lock.read();
+   * const write = lock.write(); // waits for the reader
+   * console.log(lock.pending); // 1
+   * read.release();
+   * (await write).release();
+   * ```
+   */
   get pending(): number {
     return this.state.queue.length;
   }
@@ -226,15 +265,8 @@ export class RWLock {
    * const theme = await lock.runRead(() => settings.theme);
    * ```
    */
-  async runRead<T>(fn: () => T | PromiseLike<T>, opts?: WaitOptions): Promise<T> {
-    if (typeof fn !== 'function')
-      throw new TypeError(`RWLock.runRead: fn must be a function, got ${describe(fn)}`);
-    const permit = await this.state.enter(false, opts);
-    try {
-      return await fn();
-    } finally {
-      permit.release();
-    }
+  runRead<T>(fn: () => T | PromiseLike<T>, opts?: WaitOptions): Promise<T> {
+    return this.runHolding(false, fn, opts);
   }
 
   /**
@@ -256,10 +288,17 @@ export class RWLock {
    * });
    * ```
    */
-  async runWrite<T>(fn: () => T | PromiseLike<T>, opts?: WaitOptions): Promise<T> {
-    if (typeof fn !== 'function')
-      throw new TypeError(`RWLock.runWrite: fn must be a function, got ${describe(fn)}`);
-    const permit = await this.state.enter(true, opts);
+  runWrite<T>(fn: () => T | PromiseLike<T>, opts?: WaitOptions): Promise<T> {
+    return this.runHolding(true, fn, opts);
+  }
+
+  private async runHolding<T>(write: boolean, fn: () => T | PromiseLike<T>, opts?: WaitOptions): Promise<T> {
+    if (typeof fn !== 'function') {
+      throw new TypeError(
+        `RWLock.${write ? 'runWrite' : 'runRead'}: fn must be a function, got ${describe(fn)}`,
+      );
+    }
+    const permit = await this.state.enter(write, opts);
     try {
       return await fn();
     } finally {

@@ -2,9 +2,30 @@ import { assertPositiveInteger, describe, positiveIntegerError } from '../intern
 import type { Permit, WaitOptions } from '../types.js';
 import { PermitQueue } from './permit-queue.js';
 
-/** Options of {@link Semaphore.run}: the usual wait options plus the number of permits the task holds. */
+/**
+ * Options of {@link Semaphore.run}: the usual wait options plus the number of permits the task holds.
+ *
+ * @example
+ * ```ts
+ * import { Semaphore, type SemaphoreRunOptions } from 'weft/sync';
+ *
+ * const sem = new Semaphore(10);
+ * const options: SemaphoreRunOptions = { weight: 3, timeout: 1_000 };
+ * await sem.run(async () => 'a heavy job', options);
+ * ```
+ */
 export interface SemaphoreRunOptions extends WaitOptions {
-  /** Permits held while `fn` runs, a positive integer no larger than the capacity. Default `1`. */
+  /**
+   * Permits held while `fn` runs, a positive integer no larger than the capacity. Default `1`.
+   *
+   * @example
+   * ```ts
+   * import { Semaphore } from 'weft/sync';
+   *
+   * const memory = new Semaphore(1024); // megabytes
+   * await memory.run(async () => new Uint8Array(256 * 1024 * 1024).length, { weight: 256 });
+   * ```
+   */
   weight?: number | undefined;
 }
 
@@ -34,7 +55,7 @@ const NAMES = {
  * const pages = await Promise.all(urls.map((url) => sem.run(() => fetch(url).then((r) => r.text()))));
  * ```
  *
- * @example Holding permits for a block with `using`
+ * @example Holding permits for a block, released by using
  * ```ts
  * import { Semaphore } from 'weft/sync';
  *
@@ -64,7 +85,16 @@ export class Semaphore {
     this.permits = new PermitQueue(permits, NAMES);
   }
 
-  /** Total number of permits, as given to the constructor. */
+  /**
+   * Total number of permits, as given to the constructor.
+   *
+   * @example
+   * ```ts
+   * import { Semaphore } from 'weft/sync';
+   *
+   * console.log(new Semaphore(4).capacity); // 4
+   * ```
+   */
   get capacity(): number {
     return this.permits.capacity;
   }
@@ -85,12 +115,37 @@ export class Semaphore {
     return this.permits.available;
   }
 
-  /** Number of waiters queued (acquires and runs not yet admitted). */
+  /**
+   * Number of waiters queued (acquires and runs not yet admitted).
+   *
+   * @example
+   * ```ts
+   * import { Semaphore } from 'weft/sync';
+   *
+   * const sem = new Semaphore(1);
+   * const held = await sem.acquire();
+   * const waiting = sem.acquire();
+   * console.log(sem.pending); // 1
+   * held.release();
+   * (await waiting).release();
+   * ```
+   */
   get pending(): number {
     return this.permits.queue.length;
   }
 
-  /** True once {@link Semaphore.close} has been called. */
+  /**
+   * True once {@link Semaphore.close} has been called.
+   *
+   * @example
+   * ```ts
+   * import { Semaphore } from 'weft/sync';
+   *
+   * const sem = new Semaphore(1);
+   * sem.close();
+   * console.log(sem.closed); // true
+   * ```
+   */
   get closed(): boolean {
     return this.permits.isClosed;
   }

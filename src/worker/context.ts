@@ -57,6 +57,8 @@ export class Context implements TaskContext {
   /** Stream state: values it may still send, and the wake-up of a producer waiting for credit. */
   credit = 0;
   wake: (() => void) | undefined = undefined;
+  /** Set when a value the stream yielded could not be sent: the stream ends with this error. */
+  failure: unknown = undefined;
 
   constructor(readonly slot: number) {}
 

@@ -3,10 +3,10 @@
  *
  * @example
  * ```ts
- * // worker.mjs
+ * // worker.ts
  * import { expose } from 'weft/worker';
  *
- * function fib(n) {
+ * function fib(n: number): number {
  *   return n < 2 ? n : fib(n - 1) + fib(n - 2);
  * }
  *

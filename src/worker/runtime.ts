@@ -214,7 +214,7 @@ export class Runtime {
           continue;
         }
         const step = await iterator.next();
-        if (step.done === true) break;
+        if (step.done === true || task.aborted) break;
         task.credit--;
         this.push(task.slot, STATUS_YIELD, step.value, 0);
         this.scheduleFlush();
@@ -223,6 +223,10 @@ export class Runtime {
     } catch (error) {
       status = STATUS_ERROR;
       failure = error;
+    }
+    if (task.failure !== undefined) {
+      status = STATUS_ERROR;
+      failure = task.failure;
     }
     this.settle(task, status, failure);
   }
@@ -252,17 +256,22 @@ export class Runtime {
       this.port.post(out);
     } catch {
       // Some value cannot be cloned: send the entries one by one so only that one fails.
+      let stopped: unknown = -1; // a stream whose value failed: drop the values it yielded after that one
       for (let i = 1; i < out.length; i += 4) {
-        this.post([MSG_RESULTS, out[i], out[i + 1], out[i + 2], out[i + 3]], undefined);
+        if (out[i] === stopped && out[i + 1] === STATUS_YIELD) continue;
+        if (!this.post([MSG_RESULTS, out[i], out[i + 1], out[i + 2], out[i + 3]], undefined)) stopped = out[i];
       }
     }
   }
 
-  /** Posts one result; a value that cannot be cloned becomes a `DataCloneError` for that task. */
-  private post(message: unknown[], transfer: readonly Transferable[] | undefined): void {
+  /**
+   * Posts one result; a value that cannot be cloned becomes a `DataCloneError` for that task. Returns false when a
+   * streamed value failed (the stream is being stopped).
+   */
+  private post(message: unknown[], transfer: readonly Transferable[] | undefined): boolean {
     try {
       this.port.post(message, transfer);
-      return;
+      return true;
     } catch (error) {
       const status = message[2] as number;
       const name = this.names[this.slotFunction[message[1] as number]!] ?? 'the function';
@@ -275,14 +284,24 @@ export class Runtime {
         plain.name = typeof original?.name === 'string' ? original.name : 'Error';
         try {
           this.port.post([MSG_RESULTS, message[1], STATUS_ERROR, serializeError(plain), message[4]]);
-          return;
+          return true;
         } catch (second) {
           cause = second instanceof Error ? second.message : String(second);
         }
       }
       const what = status === STATUS_YIELD ? 'a value yielded by' : 'the result of';
       const failure = new DOMException(`${what} ${name} could not be cloned: ${cause}`, 'DataCloneError');
+      if (status === STATUS_YIELD) {
+        // The stream still runs: stop it; its one final answer carries this error.
+        const task = this.current;
+        if (task !== undefined && task.slot === message[1] && task.failure === undefined) {
+          task.failure = failure;
+          task.abort(failure);
+        }
+        return false;
+      }
       this.port.post([MSG_RESULTS, message[1], STATUS_ERROR, serializeError(failure), message[4]]);
+      return true;
     }
   }
 }

@@ -20,10 +20,10 @@ import {
 describe('Channel<T>', () => {
   it('types values end to end', () => {
     const ch = new Channel<number>(4);
-    expectTypeOf(ch.send).parameter(0).toEqualTypeOf<number>();
+    expectTypeOf<Parameters<Channel<number>['send']>[0]>().toEqualTypeOf<number>();
     expectTypeOf(ch.send(1)).toEqualTypeOf<Promise<void>>();
     expectTypeOf(ch.receive()).toEqualTypeOf<Promise<number>>();
-    expectTypeOf(ch.trySend).returns.toEqualTypeOf<boolean>();
+    expectTypeOf<ReturnType<Channel<number>['trySend']>>().toEqualTypeOf<boolean>();
     expectTypeOf(ch.tryReceive()).toEqualTypeOf<TryReceiveResult<number>>();
     expectTypeOf(ch.size).toEqualTypeOf<number>();
     expectTypeOf(ch.capacity).toEqualTypeOf<number>();

@@ -7,12 +7,22 @@ import {
   mergeChannels,
   ticker,
 } from '../../src/channel/index.js';
-import { expectPending, flush, rejectionOf } from '../helpers.js';
+import { flush, rejectionOf } from '../helpers.js';
 
 async function collect<T>(ch: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const value of ch) out.push(value);
   return out;
+}
+
+/**
+ * Lets every stage make all the progress it can: microtasks, then a real macrotask (in case the anti-starvation
+ * mechanism deferred a result to one), then microtasks again.
+ */
+async function settle(): Promise<void> {
+  await flush();
+  await new Promise((resolve) => setImmediate(resolve));
+  await flush();
 }
 
 function deferred<T = void>() {
@@ -52,12 +62,12 @@ describe('channelFrom', () => {
     }
     const ch = channelFrom(source(), { capacity: 2 });
     expect(pulled).toBe(0);
-    await flush();
+    await settle();
     // two buffered, one in the pump's hands waiting for room
     expect(pulled).toBe(3);
     expect(ch.size).toBe(2);
     await ch.receive();
-    await flush();
+    await settle();
     expect(pulled).toBe(4);
   });
 
@@ -110,7 +120,7 @@ describe('channelFrom', () => {
     const reason = new Error('before');
     const ch = channelFrom(source(), { signal: AbortSignal.abort(reason) });
     expect(await rejectionOf(ch.receive())).toBe(reason);
-    await flush();
+    await settle();
     expect(touched).toBe(false);
   });
 
@@ -127,7 +137,7 @@ describe('channelFrom', () => {
     const ch = channelFrom(source());
     expect(await ch.receive()).toBe(0);
     ch.close();
-    await flush();
+    await settle();
     expect(finalized).toBe(true);
     expect(pulled).toBeLessThanOrEqual(2);
   });
@@ -154,7 +164,7 @@ describe('mergeChannels', () => {
     const collecting = collect(merged);
     for (let i = 0; i < 20; i++) await (i % 2 === 0 ? a.send(i) : b.send(`s${i}`));
     a.close();
-    await flush();
+    await settle();
     expect(merged.closed).toBe(false); // b is still open
     b.close();
     const out = await collecting;
@@ -192,23 +202,23 @@ describe('mergeChannels', () => {
     const a = new Channel<number>(4);
     const controller = new AbortController();
     const merged = mergeChannels([a], { signal: controller.signal });
-    await flush();
+    await settle();
     expect(a.pendingReceivers).toBe(1);
     controller.abort();
     expect(a.pendingReceivers).toBe(0);
     a.trySend(1);
-    await flush();
+    await settle();
     expect(a.size).toBe(1); // not taken
     expect(((await rejectionOf(merged.receive())) as Error).name).toBe('AbortError');
     expect(a.closed).toBe(false);
 
     const b = new Channel<number>(4);
     const out = mergeChannels([b]);
-    await flush();
+    await settle();
     out.close();
     expect(b.pendingReceivers).toBe(0);
     b.trySend(2);
-    await flush();
+    await settle();
     expect(b.size).toBe(1);
   });
 
@@ -333,11 +343,11 @@ describe('mapChannel', () => {
     const input = new Channel<number>();
     const controller = new AbortController();
     const output = mapChannel(input, (n) => n, { signal: controller.signal, concurrency: 2 });
-    await flush();
+    await settle();
     const reason = new Error('stop mapping');
     controller.abort(reason);
     expect(await rejectionOf(output.receive())).toBe(reason);
-    await flush();
+    await settle();
     expect(input.pendingReceivers).toBe(0);
   });
 
@@ -359,10 +369,10 @@ describe('mapChannel', () => {
       },
       { concurrency: 2 },
     );
-    await flush();
+    await settle();
     expect(started).toEqual([0, 1]);
     output.close();
-    await flush();
+    await settle();
     expect(abortedWith).toBeInstanceOf(ChannelClosedError);
     expect(input.size).toBe(3);
     expect(input.pendingReceivers).toBe(0);

@@ -291,3 +291,24 @@ describe('WorkerPool.api', () => {
     expect(((await rejectionOf(api.square(3))) as Error).message).toBe('no');
   });
 });
+
+describe('WorkerPool: process lifetime', () => {
+  it('idle workers do not keep the process alive when the pool is never closed', async () => {
+    const { execFile } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const script = fileURLToPath(fixture('forgotten-close.mjs'));
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [script], { timeout: 15_000 }, (error, stdout) =>
+        error ? reject(error) : resolve(stdout),
+      );
+    });
+    expect(output.trim()).toBe('done 3');
+  });
+
+  it('a proxy call waiting for the first worker rejects if the pool closes first', async () => {
+    const pool = new WorkerPool({ worker: fixture('worker.mjs'), maxThreads: 1 });
+    const call = rejectionOf(pool.api<{ echo(value: number): number }>().echo(1));
+    await pool.close({ force: true });
+    expect(await call).toBeInstanceOf(PoolClosedError);
+  });
+});

@@ -20,10 +20,9 @@ describe('WorkerPool: scheduling', () => {
 
   it('spreads a burst over every thread', async () => {
     await using pool = new WorkerPool({ worker, minThreads: 2, maxThreads: 2 });
+    // 12 x 50 ms: far longer than a worker takes to start, so both threads are up while the burst runs.
     const ids = await Promise.all(
-      Array.from({ length: 40 }, () =>
-        pool.run<number>('spin', [5, 0]).then(() => pool.run<number>('threadId')),
-      ),
+      Array.from({ length: 12 }, () => pool.run<number>('sleepThenThreadId', [50])),
     );
     expect(new Set(ids).size).toBe(2);
   });

@@ -81,6 +81,21 @@ describe('WorkerPool.stream', () => {
     expect((error as DOMException).name).toBe('TimeoutError');
   });
 
+  it('ends a stream whose value cannot be cloned with DataCloneError, stopping the generator', async () => {
+    const progress = new Int32Array(new SharedArrayBuffer(8));
+    const seen: number[] = [];
+    const error = await rejectionOf(
+      (async () => {
+        for await (const value of pool.stream<number>('badYield', [progress])) seen.push(value);
+      })(),
+    );
+    expect(seen).toEqual([1]);
+    expect((error as DOMException).name).toBe('DataCloneError');
+    expect((error as DOMException).message).toMatch(/value yielded by badYield could not be cloned/);
+    expect(Atomics.load(progress, 1)).toBe(1);
+    expect(await pool.run('echo', ['fine'])).toBe('fine');
+  });
+
   it('rejects stream on a plain function, and run on a generator', async () => {
     expect(((await rejectionOf(collect(pool.stream('echo', [1])))) as Error).message).toMatch(
       /did not return an iterable/,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Scheduler, type TaskPriority } from '../../src/scheduler/index.js';
-import { deferred, macrotask } from './helpers.js';
+import { deferred } from './helpers.js';
 
 describe('priorities', () => {
   it('starts tasks spawned together highest priority first, FIFO within a priority', async () => {
@@ -149,20 +149,21 @@ describe('aging', () => {
   });
 
   it('an aged task drops back to its own priority once it has had its turn', async () => {
-    const s = new Scheduler({ sliceMs: 1, agingMs: 10 });
+    const s = new Scheduler({ sliceMs: 1, agingMs: 40 });
     const start = performance.now();
     const lowSlices = new Set<number>();
     const busy = (record: boolean) =>
       function* () {
-        while (performance.now() - start < 120) {
+        while (performance.now() - start < 250) {
           if (record) lowSlices.add(s.stats.slices);
           yield;
         }
       };
     await Promise.all([s.spawn(busy(false), { priority: 'high' }), s.spawn(busy(true), { priority: 'low' })]);
     const slices = s.stats.slices;
-    // low got turns (aging), but far fewer than an equal share: after each turn it waits to age again.
+    // low got turns (aging), but far fewer than the half it would get if it stayed promoted: after each turn it
+    // waits about 2 * agingMs to age again.
     expect(lowSlices.size).toBeGreaterThanOrEqual(1);
-    expect(lowSlices.size).toBeLessThan(slices * 0.35);
+    expect(lowSlices.size).toBeLessThan(slices * 0.4);
   });
 });

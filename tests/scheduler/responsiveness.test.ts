@@ -81,7 +81,7 @@ describe('responsiveness', () => {
     expect(slices).toBeGreaterThanOrEqual(10);
     // Slices are ~5 ms (the last one is shorter); generous bound for a loaded machine.
     expect(meanSliceMs).toBeGreaterThan(2);
-    expect(meanSliceMs).toBeLessThan(15);
+    expect(meanSliceMs).toBeLessThan(25);
   });
 
   it('by contrast, the same work as one blocking loop starves the interval', async () => {

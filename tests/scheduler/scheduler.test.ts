@@ -321,6 +321,17 @@ describe('slices', () => {
     expect(s.stats.slices).toBeGreaterThanOrEqual(10);
   });
 
+  it('runs at least one step per slice, however small the budget', async () => {
+    const s = new Scheduler({ sliceYields: 1, sliceMs: 0.001 });
+    const tasks = [1, 2, 3].map((n) =>
+      s.spawn(function* () {
+        for (let i = 0; i < 5; i++) yield;
+        return n;
+      }),
+    );
+    expect(await Promise.all(tasks)).toEqual([1, 2, 3]);
+  });
+
   it('hands control back once the time budget is spent', async () => {
     const s = new Scheduler({ sliceMs: 2 });
     const slicesSeen = new Set<number>();
@@ -361,7 +372,7 @@ describe('slices', () => {
 
 describe('stats', () => {
   it('counts tasks by outcome, slices and yield points', async () => {
-    const s = new Scheduler();
+    const s = new Scheduler({ sliceMs: 1_000 });
     expect(s.stats).toMatchObject({ spawned: 0, active: 0, queued: 0, slices: 0, busyMs: 0, meanSliceMs: 0 });
     const done = s.spawn(function* () {
       for (let i = 0; i < 1000; i++) yield;
@@ -390,7 +401,8 @@ describe('stats', () => {
       while (performance.now() - start < 10); // 10 ms without a yield point
       yield;
     });
-    expect(s.stats.overruns).toBe(1);
+    // At least that slice overran (on a loaded machine a descheduled slice may overrun too).
+    expect(s.stats.overruns).toBeGreaterThanOrEqual(1);
     expect(s.stats.maxSliceMs).toBeGreaterThanOrEqual(10);
   });
 });

@@ -68,7 +68,7 @@ describe('Task<T> inference', () => {
   it('a Task is PromiseLike and has cancel, status, signal, name, priority', () => {
     const task = s.spawn(() => 1);
     expectTypeOf(task).toMatchTypeOf<PromiseLike<number>>();
-    expectTypeOf(task.cancel).toEqualTypeOf<(reason?: unknown) => void>();
+    expectTypeOf(task).toHaveProperty('cancel').toEqualTypeOf<(reason?: unknown) => void>();
     expectTypeOf(task.status).toEqualTypeOf<TaskStatus>();
     expectTypeOf(task.signal).toEqualTypeOf<AbortSignal>();
     expectTypeOf(task.name).toEqualTypeOf<string | undefined>();

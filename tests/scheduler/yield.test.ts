@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { macrotaskQueue, type Host } from '../../src/scheduler/macrotask.js';
+import { macrotaskQueue } from '../../src/scheduler/macrotask.js';
 import { sleep, yieldNow } from '../../src/scheduler/index.js';
 import { expectPending, flush, rejectionOf, stateOf } from '../helpers.js';
 import { macrotask } from './helpers.js';
@@ -54,7 +54,7 @@ describe('macrotaskQueue (host detection)', () => {
   it('prefers setImmediate', () => {
     const setImmediate = vi.fn();
     const setTimeout = vi.fn();
-    const queue = macrotaskQueue({ setImmediate, MessageChannel, setTimeout } as Host);
+    const queue = macrotaskQueue({ setImmediate, MessageChannel, setTimeout });
     const callback = () => {};
     queue(callback);
     expect(setImmediate).toHaveBeenCalledWith(callback);
@@ -69,7 +69,7 @@ describe('macrotaskQueue (host detection)', () => {
         created.push(this);
       }
     }
-    const queue = macrotaskQueue({ MessageChannel: CountingChannel } as Host);
+    const queue = macrotaskQueue({ MessageChannel: CountingChannel });
     const log: number[] = [];
     for (let i = 0; i < 5; i++) queue(() => log.push(i));
     await flush();
@@ -84,7 +84,7 @@ describe('macrotaskQueue (host detection)', () => {
 
   it('uses a timer only on a host with neither', () => {
     const setTimeout = vi.fn();
-    const queue = macrotaskQueue({ setTimeout } as Host);
+    const queue = macrotaskQueue({ setTimeout });
     const callback = () => {};
     queue(callback);
     expect(setTimeout).toHaveBeenCalledWith(callback, 0);

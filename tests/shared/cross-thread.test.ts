@@ -145,6 +145,31 @@ describe('SharedMutex across threads', () => {
   });
 });
 
+describe('blocking forms in a worker', () => {
+  it('refuse to deadlock the thread with its own queued waiters, and block normally otherwise', async () => {
+    const mutex = new SharedMutex();
+    const sem = new SharedSemaphore(2);
+    const lock = await mutex.lock();
+    const permits = await sem.acquire(2);
+    const worker = start('sync-guard', { mutex: mutex.handle, sem: sem.handle });
+    const first = (await worker.next()) as Record<string, unknown>;
+    expect(first.lockSyncWhileQueued).toMatch(/^Error: SharedMutex.lockSync: .*would deadlock/);
+    expect(first.acquireSyncWhileQueued).toMatch(/^Error: SharedSemaphore.acquireSync: .*could deadlock/);
+    expect(first.pendingBefore).toEqual([1, 1]);
+    lock.release();
+    permits.release();
+    const second = (await worker.next()) as Record<string, unknown>;
+    expect(second).toEqual({
+      heldHere: expect.stringMatching(/would deadlock/),
+      blocking: 'ok',
+      pendingAfter: 0,
+      availableAfter: 2,
+    });
+    expect(await worker.exited).toBe(0);
+    expect(mutex.locked).toBe(false);
+  });
+});
+
 describe('dead owners', () => {
   for (const then of ['end', 'exit', 'throw'] as const) {
     it(`a worker that exits on its own (${then}) while holding the lock releases it`, async () => {
@@ -224,6 +249,26 @@ describe('SharedSemaphore across threads', () => {
       expect(stats[2]).toBe(600);
       expect(stats[0]).toBe(0);
       expect(sem.available).toBe(3);
+      expect(sem.pending).toBe(0);
+    }
+  });
+
+  it('survives a mixed workload: async and blocking, weights, timeouts and aborts, few or many slots', async () => {
+    for (const [capacity, slots] of [
+      [1, 3],
+      [3, 128],
+    ] as const) {
+      const sem = new SharedSemaphore(capacity, { slots });
+      const stats = new Int32Array(new SharedArrayBuffer(12));
+      const workers = [1, 2, 3].map((seed) =>
+        start('stress', { sem: sem.handle, stats, n: 800, seed, capacity }),
+      );
+      const outcomes = (await Promise.all(workers.map((w) => w.next()))) as { granted: number }[];
+      expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0, 0]);
+      expect(stats[1]).toBeLessThanOrEqual(capacity);
+      expect(stats[0]).toBe(0);
+      expect(stats[2]).toBe(outcomes.reduce((sum, o) => sum + o.granted, 0));
+      expect(sem.available).toBe(capacity);
       expect(sem.pending).toBe(0);
     }
   });

@@ -322,3 +322,83 @@ describe('SharedSemaphore matches the reference model', () => {
     );
   });
 });
+
+describe('SharedSemaphore with fewer slots than callers', () => {
+  it('never over-grants and always drains, whatever the views, weights and aborts', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc
+          .integer({ min: 1, max: 3 })
+          .chain((capacity) =>
+            fc.tuple(
+              fc.constant(capacity),
+              fc.integer({ min: 1, max: 3 }),
+              fc.array(opArb(capacity), { minLength: 1, maxLength: 30 }),
+            ),
+          ),
+        async ([capacity, slots, ops]) => {
+          const sem = new SharedSemaphore(capacity, { slots });
+          const views = [sem, SharedSemaphore.from(structuredClone(sem.handle))];
+          const held = new Map<number, { permit: Permit; weight: number }>();
+          const controllers = new Map<number, AbortController>();
+          const settled = new Set<number>();
+          let heldWeight = 0;
+          let nextId = 0;
+          const track = (id: number, weight: number, promise: Promise<Permit>): void => {
+            promise.then(
+              (permit) => {
+                heldWeight += weight;
+                expect(heldWeight).toBeLessThanOrEqual(capacity);
+                held.set(id, { permit, weight });
+                settled.add(id);
+              },
+              () => settled.add(id),
+            );
+          };
+          const release = (id: number): void => {
+            const { permit, weight } = held.get(id)!;
+            held.delete(id);
+            heldWeight -= weight;
+            permit.release();
+          };
+          for (const op of ops) {
+            if (op.kind === 'acquire' || op.kind === 'try') {
+              const id = nextId++;
+              const controller = op.kind === 'acquire' && op.abortable ? new AbortController() : undefined;
+              if (controller) controllers.set(id, controller);
+              const view = views[op.view]!;
+              if (op.kind === 'try') {
+                const permit = view.tryAcquire(op.weight);
+                track(id, op.weight, permit ? Promise.resolve(permit) : Promise.reject(new Error('busy')));
+              } else {
+                track(
+                  id,
+                  op.weight,
+                  view.acquire(op.weight, controller ? { signal: controller.signal } : undefined),
+                );
+              }
+            } else if (op.kind === 'release') {
+              const ids = [...held.keys()];
+              if (ids.length > 0) release(ids[op.pick % ids.length]!);
+            } else {
+              const ids = [...controllers.keys()].filter((id) => !settled.has(id));
+              if (ids.length > 0) controllers.get(ids[op.pick % ids.length]!)!.abort();
+            }
+            await new Promise((resolve) => setTimeout(resolve, 0));
+          }
+          // Drain: keep releasing whatever is granted until every call has settled.
+          for (let round = 0; round < 500 && settled.size < nextId; round++) {
+            for (const id of [...held.keys()]) release(id);
+            await new Promise((resolve) => setTimeout(resolve, 0));
+          }
+          expect(settled.size).toBe(nextId);
+          for (const id of [...held.keys()]) release(id);
+          expect(sem.available).toBe(capacity);
+          expect(sem.pending).toBe(0);
+          expect(views[1]!.pending).toBe(0);
+        },
+      ),
+      { numRuns: Number(process.env.WEFT_FC_RUNS ?? 100) },
+    );
+  });
+});

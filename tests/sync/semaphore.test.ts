@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ClosedError, Semaphore, type Permit } from '../../src/sync/index.js';
@@ -103,6 +104,45 @@ describe('Semaphore: queueing', () => {
     const outcomes = await Promise.allSettled(waits);
     expect(outcomes.every((o) => o.status === 'rejected')).toBe(true);
     held.release();
+    expect(sem.available).toBe(3);
+  });
+});
+
+describe('Semaphore: run', () => {
+  it("runs queued functions in their caller's async context", async () => {
+    const sem = new Semaphore(1);
+    const store = new AsyncLocalStorage<number>();
+    const seen = await Promise.all(
+      Array.from({ length: 10 }, (_, id) =>
+        store.run(id, () =>
+          sem.run(async () => {
+            await Promise.resolve();
+            return store.getStore();
+          }),
+        ),
+      ),
+    );
+    expect(seen).toEqual(Array.from({ length: 10 }, (_, id) => id));
+  });
+
+  it('starts fn after the caller continues, and holds the weight until fn settles', async () => {
+    const sem = new Semaphore(3);
+    const log: string[] = [];
+    let finish!: () => void;
+    const done = sem.run(
+      () => {
+        log.push('fn');
+        return new Promise<void>((resolve) => (finish = resolve));
+      },
+      { weight: 2 },
+    );
+    log.push('caller');
+    expect(sem.available).toBe(1);
+    await flush();
+    expect(log).toEqual(['caller', 'fn']);
+    expect(sem.available).toBe(1);
+    finish();
+    await done;
     expect(sem.available).toBe(3);
   });
 });
