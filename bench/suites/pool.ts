@@ -227,17 +227,16 @@ function calibrate(ms: number): number {
 async function speedup(all: Runner[], quick: boolean): Promise<ScenarioResult> {
   const tasks = quick ? 8 : 40;
   const iterations = calibrate(20);
-  const inline = median(
-    [0, 1, 2].map(() => {
-      const start = performance.now();
-      for (let i = 0; i < tasks; i++) burn(iterations + i);
-      return performance.now() - start;
-    }),
-  );
+  const probe = quick ? 2 : 8;
   const contenders: Contender[] = all.map((r) => ({
     name: r.name,
     kind: r.kind,
     async sample() {
+      // The inline time is measured next to each pool run (on a few of the same tasks), so that other load on the
+      // machine weighs on both sides of the ratio alike.
+      const start = performance.now();
+      for (let i = 0; i < probe; i++) burn(iterations + i);
+      const inline = ((performance.now() - start) / probe) * tasks;
       const ms = await timeAsync(() =>
         Promise.all(Array.from({ length: tasks }, (_, i) => r.burn(iterations + i))),
       );

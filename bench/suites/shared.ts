@@ -76,13 +76,15 @@ function startThread(setup: { state: Int32Array; handle: unknown }, server: Lock
 
 async function contended(quick: boolean): Promise<ScenarioResult> {
   const n = quick ? 2_000 : 10_000;
-  const state = new Int32Array(new SharedArrayBuffer(16));
+  const state = new Int32Array(new SharedArrayBuffer(20));
   const mutex = new SharedMutex();
   const server = new LockServer();
   const threads = await Promise.all([0, 1].map(() => startThread({ state, handle: mutex.handle }, server)));
   const sample = async (kind: string): Promise<number> => {
     state.fill(0);
-    const ms = await timeAsync(() => Promise.all(threads.map((t) => t.send({ type: 'run', kind, n }))));
+    const ms = await timeAsync(() =>
+      Promise.all(threads.map((t) => t.send({ type: 'run', kind, n, threads: threads.length }))),
+    );
     if (state[1] !== 2 * n) throw new Error(`${kind}: lost updates (${state[1]} of ${2 * n})`);
     return (ms * 1000) / (2 * n);
   };

@@ -2,20 +2,18 @@
  * weft/sync against its peers and a hand-written floor: throughput of a concurrency limiter, uncontended and
  * contended mutex hand-offs, and the heap a pending (or aborted) waiter costs.
  */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { AsyncMutex as EsfxMutex } from '@esfx/async-mutex';
 import { Sema } from 'async-sema';
 import { Mutex as AsyncMutex } from 'async-mutex';
 import pLimit from 'p-limit';
 import PQueue from 'p-queue';
 import { Mutex, Semaphore, limit } from 'weft/sync';
-import {
-  collectGarbage,
-  runScenario,
-  timeAsync,
-  type Contender,
-  type ScenarioResult,
-} from '../lib/harness.js';
+import { runScenario, timeAsync, type Contender, type ScenarioResult } from '../lib/harness.js';
 import type { Suite } from '../lib/suite.js';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
 
 // ---------------------------------------------------------------------------------------------------------------
 // The floor: the least code that does each job. A power-of-two ring buffer and direct promise hand-off.
@@ -198,7 +196,6 @@ class FloorAbortableMutex {
 // Workloads
 
 const noop = async (): Promise<void> => {};
-const ignore = (): void => {};
 
 async function throughput(n: number, run: (fn: Task) => Promise<unknown>): Promise<number> {
   return timeAsync(async () => {
@@ -365,133 +362,146 @@ function contendedContenders(n: number): Contender[] {
   ];
 }
 
-/** Heap in use after a full GC, measured on a fresh macrotask so no earlier job keeps garbage alive. */
-async function heapUsed(): Promise<number> {
-  await new Promise((resolve) => setImmediate(resolve));
-  collectGarbage();
-  collectGarbage();
-  return process.memoryUsage().heapUsed;
-}
-
 /**
- * Bytes of heap per pending waiter: `setup` takes the lock (or fills every slot), `wait` queues one waiter and
- * returns the caller's promise, which is kept (it is part of what a waiter costs).
+ * Heap is measured in a fresh process per sample: in a long-lived one, optimized code from earlier samples can keep
+ * their garbage alive through a few collections, which skews (even negates) a before/after difference.
+ * `setup` is the body of a function returning `{ wait }`; it can use the floor classes, weft/sync and the peers.
  */
-function pendingHeap(n: number, setup: () => { wait: () => Promise<unknown> }): () => Promise<number> {
-  return async () => {
-    const before = await heapUsed();
-    const { wait } = setup();
-    const promises = new Array<Promise<unknown>>(n);
-    for (let i = 0; i < n; i++) promises[i] = wait();
-    const after = await heapUsed();
-    for (const promise of promises) promise.catch(ignore);
-    return (after - before) / n;
+function heapInChild(script: string): () => number {
+  const code = [
+    "import { Mutex, Semaphore, limit } from 'weft/sync';",
+    "import { Mutex as AsyncMutex } from 'async-mutex';",
+    "import { AsyncMutex as EsfxMutex } from '@esfx/async-mutex';",
+    "import { Sema } from 'async-sema';",
+    "import pLimit from 'p-limit';",
+    // The classes below are injected as source; tsx's transform may reference its `__name` helper in them.
+    "const __name = (target, value) => Object.defineProperty(target, 'name', { value, configurable: true });",
+    Ring.toString(),
+    FloorMutex.toString(),
+    FloorAbortableMutex.toString(),
+    'const ignore = () => {};',
+    'const noop = async () => {};',
+    raceAbort.toString(),
+    // Heap in use after full collections, repeated until it stops shrinking.
+    'async function heapUsed() {',
+    '  let used = Infinity;',
+    '  for (let i = 0; i < 8; i++) {',
+    '    await new Promise((resolve) => setImmediate(resolve));',
+    '    gc();',
+    '    const now = process.memoryUsage().heapUsed;',
+    '    if (now > used - 65536) return Math.min(now, used);',
+    '    used = now;',
+    '  }',
+    '  return used;',
+    '}',
+    script,
+  ].join('\n');
+  return () => {
+    const output = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', code], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    return Number(output.trim());
   };
 }
 
+/** Bytes of heap per pending waiter, the caller's promise included: `n` waiters queued behind a held lock. */
+function pendingHeap(n: number, setup: string): () => number {
+  return heapInChild(`
+    const make = () => { ${setup} };
+    const warm = make();
+    for (let i = 0; i < 1000; i++) warm.wait().catch(ignore); // warm-up, so compiled code is not counted
+    const before = await heapUsed();
+    const primitive = make();
+    const promises = new Array(${n});
+    for (let i = 0; i < ${n}; i++) promises[i] = primitive.wait();
+    globalThis.retained = [primitive, promises];
+    const after = await heapUsed();
+    console.log((after - before) / ${n});
+  `);
+}
+
 function pendingHeapContenders(n: number): Contender[] {
+  const contender = (name: string, kind: Contender['kind'], setup: string): Contender => ({
+    name,
+    kind,
+    sample: pendingHeap(n, setup),
+  });
   return [
-    {
-      name: 'floor',
-      kind: 'floor',
-      sample: pendingHeap(n, () => {
-        const mutex = new FloorMutex();
-        void mutex.lock();
-        return { wait: () => mutex.lock() };
-      }),
-    },
-    {
-      name: 'weft Mutex.lock',
-      kind: 'weft',
-      sample: pendingHeap(n, () => {
-        const mutex = new Mutex();
-        mutex.tryLock();
-        return { wait: () => mutex.lock() };
-      }),
-    },
-    {
-      name: 'weft Semaphore.acquire',
-      kind: 'weft',
-      sample: pendingHeap(n, () => {
-        const sem = new Semaphore(1);
-        sem.tryAcquire();
-        return { wait: () => sem.acquire() };
-      }),
-    },
-    {
-      name: 'weft limit',
-      kind: 'weft',
-      sample: pendingHeap(n, () => {
-        const lim = limit(1);
-        void lim(() => new Promise(ignore));
-        return { wait: () => lim(noop) };
-      }),
-    },
-    {
-      name: 'async-mutex',
-      kind: 'peer',
-      sample: pendingHeap(n, () => {
-        const mutex = new AsyncMutex();
-        void mutex.acquire();
-        return { wait: () => mutex.acquire() };
-      }),
-    },
-    {
-      name: '@esfx/async-mutex',
-      kind: 'peer',
-      sample: pendingHeap(n, () => {
-        const mutex = new EsfxMutex();
-        void mutex.lock();
-        return { wait: () => mutex.lock() };
-      }),
-    },
-    {
-      name: 'async-sema',
-      kind: 'peer',
-      sample: pendingHeap(n, () => {
-        const sema = new Sema(1);
-        void sema.acquire();
-        return { wait: () => sema.acquire() };
-      }),
-    },
-    {
-      name: 'p-limit',
-      kind: 'peer',
-      sample: pendingHeap(n, () => {
-        const lim = pLimit(1);
-        void lim(() => new Promise(ignore));
-        return { wait: () => lim(noop) };
-      }),
-    },
+    contender(
+      'floor',
+      'floor',
+      'const m = new FloorMutex(); void m.lock(); return { wait: () => m.lock() };',
+    ),
+    contender(
+      'weft Mutex.lock',
+      'weft',
+      'const m = new Mutex(); m.tryLock(); return { wait: () => m.lock() };',
+    ),
+    contender(
+      'weft Semaphore.acquire',
+      'weft',
+      'const s = new Semaphore(1); s.tryAcquire(); return { wait: () => s.acquire() };',
+    ),
+    contender(
+      'weft limit',
+      'weft',
+      'const l = limit(1); void l(() => new Promise(ignore)); return { wait: () => l(noop) };',
+    ),
+    contender(
+      'async-mutex',
+      'peer',
+      'const m = new AsyncMutex(); void m.acquire(); return { wait: () => m.acquire() };',
+    ),
+    contender(
+      '@esfx/async-mutex',
+      'peer',
+      'const m = new EsfxMutex(); void m.lock(); return { wait: () => m.lock() };',
+    ),
+    contender(
+      'async-sema',
+      'peer',
+      'const s = new Sema(1); void s.acquire(); return { wait: () => s.acquire() };',
+    ),
+    contender(
+      'p-limit',
+      'peer',
+      'const l = pLimit(1); void l(() => new Promise(ignore)); return { wait: () => l(noop) };',
+    ),
   ];
 }
 
 /**
- * Bytes of heap still held per waiter after each of `n` waiters was given up on (its own signal aborted) and the
- * caller dropped it. Peers that cannot remove one waiter are given up on the usual way, racing the wait against
- * the abort: their waiter stays queued until the lock comes round to it.
+ * Bytes of heap the primitive still holds per waiter after each of `n` waiters was given up on (its own signal
+ * aborted) and the caller dropped it: the heap with the primitive kept, minus the heap once it is dropped too.
+ * Peers that cannot remove one waiter are given up on the usual way, racing the wait against the abort: their
+ * waiter stays queued until the lock comes round to it.
  */
-function abortedHeap(
-  n: number,
-  setup: () => { wait: (signal: AbortSignal) => Promise<unknown> },
-): () => Promise<number> {
-  return async () => {
-    const before = await heapUsed();
-    const { wait } = setup();
-    const settled = new Array<Promise<unknown>>(n);
-    for (let i = 0; i < n; i++) {
-      const controller = new AbortController();
-      settled[i] = wait(controller.signal).catch(ignore);
-      controller.abort();
+function abortedHeap(n: number, setup: string): () => number {
+  return heapInChild(`
+    const make = () => { ${setup} };
+    async function abortAll(primitive, count) {
+      const settled = new Array(count);
+      for (let i = 0; i < count; i++) {
+        const controller = new AbortController();
+        settled[i] = primitive.wait(controller.signal).catch(ignore);
+        controller.abort();
+      }
+      await Promise.all(settled);
     }
-    await Promise.all(settled);
-    settled.length = 0;
-    const after = await heapUsed();
-    return Math.max(0, (after - before) / n);
-  };
+    // No warm-up round here: optimized code from it can keep an earlier primitive alive and hide its waiters.
+    globalThis.retained = make();
+    await abortAll(globalThis.retained, ${n});
+    const kept = await heapUsed();
+    globalThis.retained = undefined;
+    const dropped = await heapUsed();
+    // What the primitive itself still holds once all its waiters were aborted.
+    console.log(Math.max(0, (kept - dropped) / ${n}));
+  `);
 }
 
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+/** How peers that cannot abort one waiter are given up on: the caller stops waiting, the waiter stays queued. */
+function raceAbort(promise: Promise<unknown>, signal: AbortSignal): Promise<unknown> {
   return Promise.race([
     promise,
     new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))),
@@ -499,61 +509,42 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 function abortedHeapContenders(n: number): Contender[] {
+  const contender = (name: string, kind: Contender['kind'], setup: string): Contender => ({
+    name,
+    kind,
+    sample: abortedHeap(n, setup),
+  });
   return [
-    {
-      name: 'floor',
-      kind: 'floor',
-      sample: abortedHeap(n, () => {
-        const mutex = new FloorAbortableMutex();
-        void mutex.lock(new AbortController().signal);
-        return { wait: (signal) => mutex.lock(signal) };
-      }),
-    },
-    {
-      name: 'weft Mutex.lock',
-      kind: 'weft',
-      sample: abortedHeap(n, () => {
-        const mutex = new Mutex();
-        mutex.tryLock();
-        return { wait: (signal) => mutex.lock({ signal }) };
-      }),
-    },
-    {
-      name: 'weft Semaphore.acquire',
-      kind: 'weft',
-      sample: abortedHeap(n, () => {
-        const sem = new Semaphore(1);
-        sem.tryAcquire();
-        return { wait: (signal) => sem.acquire(1, { signal }) };
-      }),
-    },
-    {
-      name: 'async-mutex (race)',
-      kind: 'peer',
-      sample: abortedHeap(n, () => {
-        const mutex = new AsyncMutex();
-        void mutex.acquire();
-        return { wait: (signal) => raceAbort(mutex.acquire(), signal) };
-      }),
-    },
-    {
-      name: 'async-sema (race)',
-      kind: 'peer',
-      sample: abortedHeap(n, () => {
-        const sema = new Sema(1);
-        void sema.acquire();
-        return { wait: (signal) => raceAbort(sema.acquire() as Promise<unknown>, signal) };
-      }),
-    },
-    {
-      name: 'p-limit (race)',
-      kind: 'peer',
-      sample: abortedHeap(n, () => {
-        const lim = pLimit(1);
-        void lim(() => new Promise(ignore));
-        return { wait: (signal) => raceAbort(lim(noop), signal) };
-      }),
-    },
+    contender(
+      'floor',
+      'floor',
+      'const m = new FloorAbortableMutex(); void m.lock(new AbortController().signal); return { wait: (signal) => m.lock(signal) };',
+    ),
+    contender(
+      'weft Mutex.lock',
+      'weft',
+      'const m = new Mutex(); m.tryLock(); return { wait: (signal) => m.lock({ signal }) };',
+    ),
+    contender(
+      'weft Semaphore.acquire',
+      'weft',
+      'const s = new Semaphore(1); s.tryAcquire(); return { wait: (signal) => s.acquire(1, { signal }) };',
+    ),
+    contender(
+      'async-mutex (race)',
+      'peer',
+      'const m = new AsyncMutex(); void m.acquire(); return { wait: (signal) => raceAbort(m.acquire(), signal) };',
+    ),
+    contender(
+      'async-sema (race)',
+      'peer',
+      'const s = new Sema(1); void s.acquire(); return { wait: (signal) => raceAbort(s.acquire(), signal) };',
+    ),
+    contender(
+      'p-limit (race)',
+      'peer',
+      'const l = pLimit(1); void l(() => new Promise(ignore)); return { wait: (signal) => raceAbort(l(noop), signal) };',
+    ),
   ];
 }
 
@@ -568,14 +559,14 @@ const suite: Suite = {
     "caller's call, so `AsyncLocalStorage` values carry over); the *bare* baseline drops that and runs `fn` inside",
     'the call or the releaser, to show what the contract costs. Mutex scenarios time 100k sequential lock/release',
     'pairs, and batches of 10k tasks contending for one lock with one `await` inside (5 batches back to back per',
-    'sample, reported per batch). Heap scenarios measure',
-    '`process.memoryUsage().heapUsed` after a full GC: per pending waiter (100k queued, caller promises kept), and',
+    'sample, reported per batch). Heap scenarios run each sample in a fresh process and measure',
+    '`process.memoryUsage().heapUsed` after full GCs: per pending waiter (100k queued, caller promises kept), and',
     'per waiter still held after 100k waiters were each aborted and dropped (peers that cannot remove one waiter',
     'are raced against the abort, the usual workaround, and keep their waiter queued).',
   ].join(' '),
   async run({ quick, log }): Promise<ScenarioResult[]> {
     const tasks = quick ? 10_000 : 100_000;
-    const rounds = quick ? 3 : 9;
+    const rounds = quick ? 3 : 7;
     const warmup = quick ? 1 : 2;
     const results: ScenarioResult[] = [];
     for (const c of [1, 10, 100]) {

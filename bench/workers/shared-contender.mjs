@@ -10,7 +10,7 @@
 import { parentPort } from 'node:worker_threads';
 import { SharedMutex } from 'weft/shared';
 
-let state; // Int32Array: [0] futex word, [1] counter, [2] ticket next, [3] ticket serving
+let state; // Int32Array: [0] futex word, [1] counter, [2] ticket next, [3] ticket serving, [4] threads started
 let mutex;
 let server; // MessagePort to the lock server
 let granted; // resolves the pending grant from the server
@@ -106,6 +106,9 @@ parentPort.on('message', async (message) => {
     server.unref();
     parentPort.postMessage('ready');
   } else if (message.type === 'run') {
+    // Start together with the other thread (spinning: both are up), so that the whole run is contended.
+    Atomics.add(state, 4, 1);
+    while (Atomics.load(state, 4) < message.threads);
     await run(message.kind, message.n);
     parentPort.postMessage('done');
   }

@@ -667,6 +667,8 @@ class RecvNode extends WaitNode implements ReceiverNode<unknown> {
   }
 
   deliver(value: unknown): void {
+    // Channels only deliver to linked nodes, and a settled select has unlinked all of its nodes synchronously, so
+    // the select is still pending here and the value always lands.
     this.waiter.win({ index: this.index, ok: true, value });
   }
 

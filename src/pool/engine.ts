@@ -139,7 +139,8 @@ export class Engine {
           if (worker.state !== WORKER_READY || load >= window || (pass === 0) !== (load === 0)) continue;
           const free = worker.freeSlots();
           if (free === 0) continue;
-          const share = Math.ceil(remaining / candidates--);
+          // A worker topped up in the second pass was counted once already.
+          const share = candidates > 1 ? Math.ceil(remaining / candidates--) : remaining;
           remaining -= this.send(worker, Math.min(share, window - load, free));
         }
       }
@@ -566,8 +567,10 @@ export class Engine {
 
   /** Resolves when the exposed functions' kinds are known (or no worker could start). */
   whenKindsKnown(): Promise<void> {
-    if (this.functionKinds !== undefined) return Promise.resolve();
-    if (this.workers.length === 0 && !this.closed) {
+    if (this.functionKinds !== undefined || this.forced) return Promise.resolve();
+    if (this.liveWorkers() === 0) {
+      // Nobody will report the kinds unless a worker starts; after close() no worker will.
+      if (this.closed) return Promise.resolve();
       this.spawnBlocked = false;
       this.spawn();
     }

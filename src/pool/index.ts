@@ -12,7 +12,7 @@
  *
  * @module weft/pool
  */
-export { WorkerPool, type CloseOptions, type RunOptions } from './pool.js';
+export { WorkerPool, type PoolCloseOptions, type PoolRunOptions } from './pool.js';
 export type { WorkerPoolOptions } from './options.js';
 export type { PoolStats, TimeStats } from './stats.js';
 export type { WorkerApi } from './api.js';

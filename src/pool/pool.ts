@@ -23,7 +23,7 @@ import { nodeTransport } from './transport-node.js';
  * const digest = await pool.run<string>('sha256', [bytes], { transfer: [bytes.buffer], timeout: 1000 });
  * ```
  */
-export interface RunOptions extends WaitOptions {
+export interface PoolRunOptions extends WaitOptions {
   /** Objects in `args` to move to the worker instead of copying (`ArrayBuffer`, `MessagePort`, ...). */
   transfer?: readonly Transferable[] | undefined;
 }
@@ -39,7 +39,7 @@ export interface RunOptions extends WaitOptions {
  * process.once('SIGTERM', () => void pool.close({ force: true }));
  * ```
  */
-export interface CloseOptions {
+export interface PoolCloseOptions {
   /** Reject queued and running tasks with `PoolClosedError` and terminate the workers now. Default `false`. */
   force?: boolean | undefined;
 }
@@ -109,7 +109,7 @@ export class WorkerPool implements AsyncDisposable {
    * const n = await pool.run<number>('fib', [30], { timeout: 5000 });
    * ```
    */
-  run<R = unknown>(name: string, args?: readonly unknown[], options?: RunOptions): Promise<R> {
+  run<R = unknown>(name: string, args?: readonly unknown[], options?: PoolRunOptions): Promise<R> {
     const task = this.#task('run', name, args, options, MODE_RUN);
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort reason may be anything
     if (!(task instanceof Task)) return Promise.reject(task.error);
@@ -164,7 +164,7 @@ export class WorkerPool implements AsyncDisposable {
     method: string,
     name: unknown,
     args: unknown,
-    options: RunOptions | undefined,
+    options: PoolRunOptions | undefined,
     mode: number,
   ): Task | { error: unknown } {
     const where = `WorkerPool.${method}`;
@@ -224,7 +224,7 @@ export class WorkerPool implements AsyncDisposable {
    * for await (const i of worker.count(3)) console.log(i);
    * ```
    */
-  api<M extends object>(options?: RunOptions): WorkerApi<M> {
+  api<M extends object>(options?: PoolRunOptions): WorkerApi<M> {
     if (options === undefined) {
       const cached = this.#apis.get('');
       if (cached !== undefined) return cached as WorkerApi<M>;
@@ -249,7 +249,7 @@ export class WorkerPool implements AsyncDisposable {
   }
 
   /** A proxy call: `run` or `stream` by the function's kind, waiting for the first worker if it is not known. */
-  #call(name: string, args: unknown[], options: RunOptions | undefined): unknown {
+  #call(name: string, args: unknown[], options: PoolRunOptions | undefined): unknown {
     const engine = this.#engine;
     const isGenerator = engine.isGenerator(name);
     if (isGenerator === true) return this.stream(name, args, options);
@@ -282,7 +282,7 @@ export class WorkerPool implements AsyncDisposable {
    * await pool.close(); // waits for `pending`
    * ```
    */
-  close(options?: CloseOptions): Promise<void> {
+  close(options?: PoolCloseOptions): Promise<void> {
     if (options !== undefined && (options === null || typeof options !== 'object')) {
       return Promise.reject(
         new TypeError(`WorkerPool.close: options must be an object, got ${describe(options)}`),

@@ -876,8 +876,10 @@ export class SharedCore implements ExitCleanup {
         free = slot;
       } else if (state === WAITING) {
         waiting.push(slot);
-      } else if (state === HELD) {
-        held += s[base + S_WEIGHT]!;
+      } else {
+        if (state === HELD) held += s[base + S_WEIGHT]!;
+        // A grant (or close) by a thread that died before notifying must still reach its waiter.
+        Atomics.notify(s, base + S_STATE);
       }
     }
     // The queue, in arrival order (tickets compared modulo 2^32).
@@ -904,6 +906,12 @@ export class SharedCore implements ExitCleanup {
 
   /** Runs when this thread exits on its own: gives back what it holds and withdraws its waiters. */
   releaseOwnState(): void {
+    if (this.overflow.length > 0) {
+      this.overflow.drain();
+      this.lockGuard();
+      this.stopSlotWaitLocked();
+      this.unlockGuard();
+    }
     this.releaseThread(this.me);
   }
 }

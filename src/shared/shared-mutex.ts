@@ -22,9 +22,8 @@ let attaching: SharedHandle | undefined;
  * was killed (`worker.terminate()`), call {@link SharedMutex.releaseThread} with its id, or
  * {@link SharedMutex.forceRelease}.
  *
- * @example Workers updating a shared counter
+ * @example Creating the lock and a shared counter, and starting workers (main.ts)
  * ```ts
- * // main.ts
  * import { Worker } from 'node:worker_threads';
  * import { SharedMutex } from 'weft/shared';
  *
@@ -33,8 +32,10 @@ let attaching: SharedHandle | undefined;
  * for (let i = 0; i < 4; i++) {
  *   new Worker(new URL('./worker.js', import.meta.url), { workerData: { lock: mutex.handle, counter } });
  * }
+ * ```
  *
- * // worker.ts
+ * @example Updating the counter under the lock, in each worker (worker.ts)
+ * ```ts
  * import { workerData } from 'node:worker_threads';
  * import { SharedMutex } from 'weft/shared';
  *

@@ -30,9 +30,8 @@ let attaching: SharedHandle | undefined;
  * holding permits gives them back automatically when it exits on its own; for a thread that was killed
  * (`worker.terminate()`), call {@link SharedSemaphore.releaseThread} with its id.
  *
- * @example Capping the number of workers that hit a database at once
+ * @example Creating the semaphore and starting workers (main.ts)
  * ```ts
- * // main.ts
  * import { Worker } from 'node:worker_threads';
  * import { SharedSemaphore } from 'weft/shared';
  *
@@ -40,8 +39,10 @@ let attaching: SharedHandle | undefined;
  * for (let i = 0; i < 8; i++) {
  *   new Worker(new URL('./worker.js', import.meta.url), { workerData: connections.handle });
  * }
+ * ```
  *
- * // worker.ts
+ * @example At most 4 threads in the section at once, in each worker (worker.ts)
+ * ```ts
  * import { workerData } from 'node:worker_threads';
  * import { SharedSemaphore } from 'weft/shared';
  *

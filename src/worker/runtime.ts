@@ -259,7 +259,8 @@ export class Runtime {
       let stopped: unknown = -1; // a stream whose value failed: drop the values it yielded after that one
       for (let i = 1; i < out.length; i += 4) {
         if (out[i] === stopped && out[i + 1] === STATUS_YIELD) continue;
-        if (!this.post([MSG_RESULTS, out[i], out[i + 1], out[i + 2], out[i + 3]], undefined)) stopped = out[i];
+        if (!this.post([MSG_RESULTS, out[i], out[i + 1], out[i + 2], out[i + 3]], undefined))
+          stopped = out[i];
       }
     }
   }

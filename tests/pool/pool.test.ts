@@ -295,13 +295,10 @@ describe('WorkerPool.api', () => {
 describe('WorkerPool: process lifetime', () => {
   it('idle workers do not keep the process alive when the pool is never closed', async () => {
     const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
     const { fileURLToPath } = await import('node:url');
     const script = fileURLToPath(fixture('forgotten-close.mjs'));
-    const output = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, [script], { timeout: 15_000 }, (error, stdout) =>
-        error ? reject(error) : resolve(stdout),
-      );
-    });
+    const { stdout: output } = await promisify(execFile)(process.execPath, [script], { timeout: 15_000 });
     expect(output.trim()).toBe('done 3');
   });
 

@@ -123,6 +123,35 @@ describe('WorkerPool.stream', () => {
   });
 });
 
+describe('WorkerPool.stream: stopping', () => {
+  it('return() on a stream still waiting in the queue removes it', async () => {
+    await using pool = new WorkerPool({ worker, maxThreads: 1 });
+    await pool.run('echo', [0]); // the worker is up
+    const busy = pool.run('sleep', [60, 'busy']);
+    const progress = new Int32Array(new SharedArrayBuffer(8));
+    const stream = pool.stream<number>('count', [3, progress]);
+    const first = stream.next();
+    await delay(10);
+    expect(pool.stats.queued).toBe(1);
+    expect(await stream.return()).toEqual({ done: true, value: undefined });
+    expect(await first).toEqual({ done: true, value: undefined });
+    expect(await busy).toBe('busy');
+    expect(Atomics.load(progress, 0)).toBe(0); // it never ran
+    expect(pool.stats).toMatchObject({ queued: 0, failed: 0, completed: 3 });
+  });
+
+  it('a generator that ignores the stop is terminated after abortGrace, and return() resolves', async () => {
+    await using pool = new WorkerPool({ worker, maxThreads: 1, abortGrace: 50 });
+    const id = await pool.run<number>('threadId');
+    for await (const value of pool.stream<number>('stuck')) {
+      expect(value).toBe(1);
+      break; // resolves once the worker is gone
+    }
+    expect(await pool.run<number>('threadId')).not.toBe(id);
+    expect(pool.stats.crashed).toBe(0);
+  });
+});
+
 describe('WorkerPool.stream and close', () => {
   it('rejects a stream with PoolClosedError on a forced close', async () => {
     const pool = new WorkerPool({ worker, maxThreads: 1 });

@@ -242,7 +242,6 @@ describe('SharedSemaphore matches the reference model', () => {
           const queued = new Map<number, { weight: number; controller: AbortController | undefined }>();
           const granted = new Set<number>();
           let nextId = 0;
-          let heldWeight = 0;
 
           for (const op of ops) {
             if (op.kind === 'acquire') {
@@ -292,7 +291,7 @@ describe('SharedSemaphore matches the reference model', () => {
             await settle(() => [...model.granted].every((id) => granted.has(id)));
             // Nothing granted that the model did not grant, nothing the model granted missing.
             expect([...granted].sort((a, b) => a - b)).toEqual([...model.granted].sort((a, b) => a - b));
-            heldWeight = [...permits.values()].reduce((sum, p) => sum + p.weight, 0);
+            const heldWeight = [...permits.values()].reduce((sum, p) => sum + p.weight, 0);
             expect(sem.available).toBe(capacity - heldWeight);
             expect(sem.available).toBe(model.available);
             expect(sem.pending).toBe(model.queue.length);

@@ -1,0 +1,105 @@
+// Unit tests of the pool's internal pieces (imported from src: they are not part of the package's API).
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  deserializeError,
+  serializeError,
+  SLOT_COUNT,
+  SLOT_FREE,
+  SLOT_RUNNING,
+} from '../../src/pool/protocol.js';
+import { Histogram } from '../../src/pool/stats.js';
+import type { Task } from '../../src/pool/task.js';
+import { PoolWorker } from '../../src/pool/worker.js';
+
+describe('Histogram', () => {
+  it('reports percentiles within 2 % of the exact ones (above 0.1 ms) and the exact mean', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0.1, max: 60_000, noNaN: true }), { minLength: 1, maxLength: 300 }),
+        (values) => {
+          const histogram = new Histogram();
+          for (const v of values) histogram.record(v);
+          const sorted = [...values].sort((a, b) => a - b);
+          for (const q of [0.5, 0.99]) {
+            const exact = sorted[Math.max(1, Math.ceil(q * sorted.length)) - 1]!;
+            expect(Math.abs(histogram.quantile(q) - exact)).toBeLessThanOrEqual(exact * 0.02 + 0.001);
+          }
+          const mean = values.reduce((a, b) => a + b, 0) / values.length;
+          expect(histogram.summary().mean).toBeCloseTo(mean, 6);
+        },
+      ),
+    );
+  });
+
+  it('is all zeros when empty and clamps negative and huge values', () => {
+    const histogram = new Histogram();
+    expect(histogram.summary()).toEqual({ p50: 0, p99: 0, mean: 0 });
+    histogram.record(-5);
+    histogram.record(1e12);
+    expect(histogram.quantile(0)).toBe(0);
+    expect(histogram.quantile(1)).toBeGreaterThan(2_000_000);
+  });
+});
+
+describe('PoolWorker slot table', () => {
+  const task = (): Task => ({}) as Task;
+
+  it('reuses a revoked slot only after the worker skipped it', () => {
+    const worker = new PoolWorker(1);
+    const tasks = Array.from({ length: SLOT_COUNT }, task);
+    const slots = tasks.map((t) => worker.assign(t));
+    expect(new Set(slots).size).toBe(SLOT_COUNT);
+    expect(worker.freeSlots()).toBe(0);
+    expect(worker.revoke(tasks[3]!)).toBe(true);
+    expect(worker.freeSlots()).toBe(0); // the worker has not passed it yet
+    Atomics.store(worker.slots, slots[3]!, SLOT_FREE); // the worker skips it
+    expect(worker.freeSlots()).toBe(1);
+    Atomics.store(worker.slots, slots[5]!, SLOT_RUNNING); // the worker started this one
+    expect(worker.revoke(tasks[5]!)).toBe(false);
+    expect(worker.inflight.length).toBe(SLOT_COUNT - 1);
+    worker.release(tasks[5]!);
+    expect(worker.freeSlots()).toBe(2);
+  });
+});
+
+describe('error serialization', () => {
+  it('round-trips class, message, stack, cause and own properties', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(Error, TypeError, RangeError, SyntaxError),
+        fc.string(),
+        fc.dictionary(
+          fc.string().filter((k) => !['cause', 'stack', 'message', 'name', '__proto__'].includes(k)),
+          fc.jsonValue(),
+        ),
+        (Kind, message, props) => {
+          const error = Object.assign(new Kind(message, { cause: new Error('inner') }), props);
+          const copy = deserializeError(structuredClone(serializeError(error))) as Error;
+          expect(copy).toBeInstanceOf(Kind);
+          expect(copy.message).toBe(message);
+          expect(copy.stack).toBe(error.stack);
+          expect((copy.cause as Error).message).toBe('inner');
+          for (const [key, value] of Object.entries(props))
+            expect((copy as unknown as Record<string, unknown>)[key]).toEqual(value);
+        },
+      ),
+    );
+  });
+
+  it('keeps DOMException names, custom names, and passes non-errors through', () => {
+    const timeout = deserializeError(
+      structuredClone(serializeError(new DOMException('late', 'TimeoutError'))),
+    ) as DOMException;
+    expect(timeout).toBeInstanceOf(DOMException);
+    expect(timeout.name).toBe('TimeoutError');
+    class CustomError extends Error {
+      override name = 'CustomError';
+    }
+    const custom = deserializeError(structuredClone(serializeError(new CustomError('x')))) as Error;
+    expect(custom.name).toBe('CustomError');
+    expect(custom).toBeInstanceOf(Error);
+    expect(deserializeError(serializeError('text'))).toBe('text');
+    expect(deserializeError(serializeError(null))).toBe(null);
+  });
+});
