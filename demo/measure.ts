@@ -78,7 +78,7 @@ async function measure(
   job: Job,
   model: Model,
   label: string,
-  run: () => Promise<unknown> | unknown,
+  run: () => unknown,
 ): Promise<Measurement> {
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();

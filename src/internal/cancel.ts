@@ -10,8 +10,8 @@ import { WaitNode } from './wait-queue.js';
 /** setTimeout's largest delay; longer timeouts are capped here instead of firing at once. */
 const MAX_TIMER_MS = 2_147_483_647;
 
-let capturedResolve: (value: never) => void;
-function captureResolve(resolve: (value: never) => void): void {
+let capturedResolve: (value: unknown) => void;
+function captureResolve(resolve: (value: unknown) => void): void {
   capturedResolve = resolve;
 }
 
@@ -37,10 +37,10 @@ export abstract class Waiter<T> extends WaitNode {
 
   /** Creates the promise this waiter settles and arms its signal and timeout. Call once. */
   wait(signal: AbortSignal | undefined, timeout: number | undefined): Promise<T> {
-    const promise = new Promise<T>(captureResolve);
+    const promise = new Promise<T>(captureResolve as (resolve: (value: T | PromiseLike<T>) => void) => void);
     this.settle = capturedResolve;
     if (signal !== undefined || (timeout !== undefined && timeout !== Infinity)) {
-      this.link = new CancelLink(this, signal, timeout);
+      this.link = new CancelLink(this as Waiter<unknown>, signal, timeout);
     }
     return promise;
   }
@@ -58,6 +58,7 @@ export abstract class Waiter<T> extends WaitNode {
     if (this.link !== null) this.disarm();
     const settle = this.settle;
     this.settle = ignore;
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the reason is the caller's (signal.reason, close reason)
     settle(Promise.reject(reason));
   }
 
@@ -71,7 +72,7 @@ class CancelLink {
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   constructor(
-    readonly waiter: Waiter<never>,
+    readonly waiter: Waiter<unknown>,
     readonly signal: AbortSignal | undefined,
     readonly timeout: number | undefined,
   ) {

@@ -104,7 +104,8 @@ describe('WorkerPool: workers that cannot start', () => {
 
   it('does not respawn forever a worker that dies while idle before any task', async () => {
     await using pool = new WorkerPool({ worker: fixture('idle-crash.mjs'), minThreads: 1, maxThreads: 1 });
-    await delay(300);
+    for (let i = 0; i < 500 && pool.stats.crashed === 0; i++) await delay(10);
+    await delay(200);
     expect(pool.stats.crashed).toBe(1);
     expect(pool.stats.threads).toBe(0);
   });

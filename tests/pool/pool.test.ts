@@ -257,7 +257,8 @@ describe('WorkerPool: limits and closing', () => {
     expect(pool.stats.threads).toBe(1);
     await Promise.all([pool.run('sleep', [30]), pool.run('sleep', [30])]);
     expect(pool.stats.threads).toBe(2);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    for (let i = 0; i < 300 && pool.stats.threads > 1; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     expect(pool.stats.threads).toBe(1);
     await pool.close();
   });

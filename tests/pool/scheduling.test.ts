@@ -3,9 +3,18 @@ import { WorkerPool } from 'weft/pool';
 
 const worker = new URL('../fixtures/pool/worker.mjs', import.meta.url);
 
+/** Resolves once two tasks running at the same time ran on two different threads. */
+async function bothThreadsUp(pool: WorkerPool): Promise<void> {
+  for (;;) {
+    const ids = await Promise.all([0, 1].map(() => pool.run<number>('sleepThenThreadId', [30])));
+    if (ids[0] !== ids[1]) return;
+  }
+}
+
 describe('WorkerPool: scheduling', () => {
   it('an idle worker takes over short tasks queued behind a long one on a busy worker', async () => {
     await using pool = new WorkerPool({ worker, minThreads: 2, maxThreads: 2 });
+    await bothThreadsUp(pool);
     // Tiny tasks widen the pipelining window, so the next burst is spread over both workers in deep batches.
     await Promise.all(Array.from({ length: 500 }, (_, i) => pool.run('echo', [i])));
     const order: string[] = [];
@@ -37,7 +46,7 @@ describe('WorkerPool: scheduling', () => {
   it('reports busy and queued tasks while they wait', async () => {
     await using pool = new WorkerPool({ worker, maxThreads: 1 });
     await pool.run('echo', [0]);
-    const tasks = [pool.run('sleep', [100]), pool.run('echo', [1]), pool.run('echo', [2])];
+    const tasks = [pool.run('sleep', [300]), pool.run('echo', [1]), pool.run('echo', [2])];
     await new Promise((resolve) => setTimeout(resolve, 40));
     expect(pool.stats).toMatchObject({ threads: 1, busy: 1, queued: 2 });
     await Promise.all(tasks);

@@ -68,7 +68,11 @@ describe('Mutex', () => {
   it('a thenable returned by fn is adopted once and the lock released after it settles', async () => {
     const mutex = new Mutex();
     let settle!: (value: number) => void;
-    const thenable = { then: (resolve: (value: number) => void) => (settle = resolve) };
+    const thenable = {
+      then(resolve: (value: number) => void): void {
+        settle = resolve;
+      },
+    } as PromiseLike<number>;
     const result = mutex.run(() => thenable);
     await flush();
     expect(mutex.locked).toBe(true);
