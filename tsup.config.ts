@@ -21,4 +21,6 @@ export default defineConfig({
   target: 'es2022',
   platform: 'neutral',
   outDir: 'dist',
+  // Keep `node:` specifiers so bundlers for browsers see at once that a module is Node-only.
+  removeNodeProtocol: false,
 });

@@ -35,7 +35,10 @@ export abstract class Waiter<T> extends WaitNode {
   /** Called on abort or timeout while the waiter is pending. */
   abstract cancel(reason: unknown): void;
 
-  /** Creates the promise this waiter settles and arms its signal and timeout. Call once. */
+  /**
+   * Creates the promise this waiter settles and arms its signal and timeout. Call once per wait; a waiter may be
+   * armed again after it has been granted or failed (channels reuse one finished waiter per direction).
+   */
   wait(signal: AbortSignal | undefined, timeout: number | undefined): Promise<T> {
     const promise = new Promise<T>(captureResolve as (resolve: (value: T | PromiseLike<T>) => void) => void);
     this.settle = capturedResolve;

@@ -6,7 +6,7 @@
  * Tasks mark **yield points** (a bare `yield` in a generator, `await ctx.yield()` in an async function); once a slice
  * (5 ms by default) is spent, the next yield point hands control back to the event loop, which serves timers and I/O,
  * and the work resumes in the next slice. Priorities with aging, cancellation with `finally` cleanup, and
- * structured concurrency ({@link scope}) come with it. Browser-safe: no `node:` imports.
+ * structured concurrency ({@link scope}) come with it. Browser-safe: it imports no Node.js built-in module.
  *
  * @example
  * ```ts

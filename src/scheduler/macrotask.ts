@@ -1,7 +1,7 @@
 /**
  * The host's event-loop primitives, looked up once when the module loads. Capturing them (as React's scheduler does)
  * keeps slices running when a test later installs fake timers: those still control the user's timers (`sleep`,
- * task timeouts) but cannot stall the scheduler. Browser-safe: nothing here imports a `node:` module.
+ * task timeouts) but cannot stall the scheduler. Browser-safe: nothing here imports a Node.js built-in module.
  */
 
 type Callback = () => void;
