@@ -69,10 +69,12 @@ class AcquireWaiter extends QueuedWaiter {
   }
 }
 
-/** A `run(fn)` call: admitted, it resolves with itself and {@link startRun} calls `fn` holding the permits. */
+/**
+ * A `run(fn)` call: admitted, it resolves with itself and {@link startRun} calls `fn` holding the permits. This one
+ * has neither signal nor timeout, so it needs no way back to its queue.
+ */
 class RunTask extends QueuedWaiter {
   constructor(
-    readonly owner: PermitQueue,
     readonly fn: () => unknown,
     readonly amount: number,
   ) {
@@ -82,10 +84,10 @@ class RunTask extends QueuedWaiter {
     return this.amount;
   }
   get operation(): string {
-    return this.owner.names.run;
+    return 'run';
   }
+  /** Never armed: see {@link CancellableRunTask}. */
   cancel(reason: unknown): void {
-    this.owner.withdraw(this);
     this.fail(reason);
   }
   admit(): void {
@@ -93,12 +95,30 @@ class RunTask extends QueuedWaiter {
   }
 }
 
+/** A `run(fn)` call that can be aborted or time out while it waits. */
+class CancellableRunTask extends RunTask {
+  constructor(
+    private readonly owner: PermitQueue,
+    fn: () => unknown,
+    amount: number,
+  ) {
+    super(fn, amount);
+  }
+  override get operation(): string {
+    return this.owner.names.run;
+  }
+  override cancel(reason: unknown): void {
+    this.owner.withdraw(this);
+    this.fail(reason);
+  }
+}
+
 /**
  * Runs an admitted task's function and gives its permits back once the result settles. It runs as a reaction to a
  * promise the caller created, so `fn` always starts asynchronously and inside the caller's async context.
  */
-function startRun(task: RunTask): unknown {
-  const { owner, fn, amount } = task;
+function startRun(owner: PermitQueue, task: RunTask): unknown {
+  const { fn, amount } = task;
   let result: unknown;
   let settled: Promise<unknown>;
   try {
@@ -124,6 +144,8 @@ export class PermitQueue implements PermitOwner {
   readonly queue = new WaitQueue<QueuedWaiter>();
   /** Releases one permit; shared by every weight-1 `run` so that finishing a task allocates no closure. */
   readonly releaseOne = (): void => this.releasePermit(1);
+  /** Starts an admitted `run` task; one function per queue, so that tasks need not point back to it. */
+  private readonly start = (task: unknown): unknown => startRun(this, task as RunTask);
   private closed = false;
   private closeReason: unknown = undefined;
   private hasCloseReason = false;
@@ -175,17 +197,35 @@ export class PermitQueue implements PermitOwner {
 
   /** `fn` must already be a function and `weight` a positive integer. */
   run<T>(fn: () => T | PromiseLike<T>, weight: number, opts: WaitOptions | undefined): Promise<T> {
+    if (opts !== undefined || this.closed || weight > this.capacity)
+      return this.runWithOptions(fn, weight, opts);
+    const task = new RunTask(fn, weight);
+    if (this.queue.length === 0 && this.available >= weight) {
+      this.available -= weight;
+      return Promise.resolve(task).then(this.start) as Promise<T>;
+    }
+    this.queue.push(task);
+    return task.wait(undefined, undefined).then(this.start) as Promise<T>;
+  }
+
+  private runWithOptions<T>(
+    fn: () => T | PromiseLike<T>,
+    weight: number,
+    opts: WaitOptions | undefined,
+  ): Promise<T> {
     const error = this.admissionError(this.names.run, weight, opts);
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- signal.reason, an option error or the close reason
     if (error !== undefined) return Promise.reject(error);
-    const task = new RunTask(this, fn, weight);
     if (this.queue.length === 0 && this.available >= weight) {
       this.available -= weight;
-      return Promise.resolve(task).then(startRun) as Promise<T>;
+      return Promise.resolve(new RunTask(fn, weight)).then(this.start) as Promise<T>;
     }
-    if (opts?.timeout === 0) return Promise.reject(timeoutError(this.names.run, 0));
+    const { signal, timeout } = opts!;
+    if (timeout === 0) return Promise.reject(timeoutError(this.names.run, 0));
+    const armed = signal !== undefined || (timeout !== undefined && timeout !== Infinity);
+    const task = armed ? new CancellableRunTask(this, fn, weight) : new RunTask(fn, weight);
     this.queue.push(task);
-    return task.wait(opts?.signal, opts?.timeout).then(startRun as (value: unknown) => unknown) as Promise<T>;
+    return task.wait(signal, timeout).then(this.start) as Promise<T>;
   }
 
   releasePermit(amount: number): void {
