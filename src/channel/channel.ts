@@ -87,7 +87,17 @@ export interface ChannelOptions<T> {
  * if (result.ok) console.log(result.value); // 'ready'
  * ```
  */
-export type TryReceiveResult<T> = { ok: true; value: T } | { ok: false };
+export type TryReceiveResult<T> =
+  | {
+      /** A value was taken. */
+      ok: true;
+      /** The value taken from the channel. */
+      value: T;
+    }
+  | {
+      /** Nothing could be taken right now (empty, or closed and drained). */
+      ok: false;
+    };
 
 /** Returned by the internal poll when there is nothing to receive right now. */
 export const EMPTY: unique symbol = Symbol('weft.channel.empty');

@@ -29,6 +29,7 @@ export {
   recv,
   select,
   send,
+  type CaseResult,
   type RecvCase,
   type RecvResult,
   type SelectCase,

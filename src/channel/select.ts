@@ -274,7 +274,22 @@ export interface SelectDefault {
  * ```
  */
 export type RecvResult<I extends number, T> =
-  { index: I; ok: true; value: T } | { index: I; ok: false; value?: undefined };
+  | {
+      /** Position of the case in the array passed to `select`. */
+      index: I;
+      /** A value was received. */
+      ok: true;
+      /** The value received. */
+      value: T;
+    }
+  | {
+      /** Position of the case in the array passed to `select`. */
+      index: I;
+      /** The channel is closed and drained: nothing was received. */
+      ok: false;
+      /** Always `undefined` when `ok` is `false`. */
+      value?: undefined;
+    };
 
 /**
  * The result of a `send` case at position `I`: it always completes with `ok: true` (a send on a closed channel
@@ -327,13 +342,34 @@ export interface SendResult<I extends number> {
 }
 
 /** The result for case `C` at position `I`. */
-type CaseResult<C, I extends number> =
+/**
+ * The result type of one case `C` at position `I`, used by {@link SelectResultOf}.
+ *
+ * @example
+ * ```ts
+ * import type { CaseResult, RecvCase } from 'weft/channel';
+ *
+ * type First = CaseResult<RecvCase<number>, 0>; // RecvResult<0, number>
+ * const result: First = { index: 0, ok: true, value: 42 };
+ * ```
+ */
+export type CaseResult<C, I extends number> =
   C extends RecvCase<infer T>
     ? RecvResult<I, T>
-    : C extends { readonly kind: 'send' }
+    : C extends {
+          /** Marks a send case. */
+          readonly kind: 'send';
+        }
       ? SendResult<I>
       : C extends SelectCase<infer T>
-        ? { index: I; ok: boolean; value?: T }
+        ? {
+            /** Position of the case in the array passed to `select`. */
+            index: I;
+            /** Whether the case completed with a value (`recv`) or the value was sent (`send`). */
+            ok: boolean;
+            /** The value received, for a `recv` case that completed with `ok: true`. */
+            value?: T;
+          }
         : SelectResult;
 
 /**
