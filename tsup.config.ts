@@ -23,4 +23,5 @@ export default defineConfig({
   outDir: 'dist',
   // Keep `node:` specifiers so bundlers for browsers see at once that a module is Node-only.
   removeNodeProtocol: false,
+  external: [/^node:/],
 });

@@ -262,10 +262,11 @@ const suite: Suite = {
     'Every implementation runs two worker threads, started before measuring, with its default options. The floor ' +
     'is raw `worker_threads`: tasks spread round-robin, one `postMessage` each way per task, a promise per task, and ' +
     'nothing else (no queue, no cancellation, no crash handling). Throughput submits all tasks at once and counts ' +
-    'completed tasks per second; weft batches small tasks into one message per worker and pipelines them, so it can ' +
-    'beat the floor. Latency awaits one task at a time (p50 and p99 of each round). Speedup runs CPU-bound tasks ' +
-    'of about 20 ms and divides the time they take inline on the main thread by the time on the pool (2 threads: ' +
-    'at most 2x).',
+    'completed tasks per second; weft batches small tasks into one message per worker and pipelines them, which ' +
+    'brings it close to the floor (at times above it). Latency awaits one task at a time (p50 and p99 of each ' +
+    'round; the harness forces a full GC before every round, which weighs on the first trips after it). Speedup ' +
+    'runs CPU-bound tasks of about 20 ms and divides the time they take inline on the main thread by the time on ' +
+    'the pool (2 threads: at most 2x).',
   async run({ quick, log }) {
     const all = runners();
     try {

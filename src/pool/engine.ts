@@ -15,6 +15,7 @@ import {
   MSG_TASKS,
   STATUS_OK,
   STATUS_YIELD,
+  SHARED_SLOTS,
   deserializeError,
   serializeError,
 } from './protocol.js';
@@ -117,6 +118,7 @@ export class Engine {
 
   /** How many tasks a worker may hold: deep for tiny tasks, one at a time for long ones. */
   private window(): number {
+    if (!SHARED_SLOTS) return 1; // a sent task cannot be taken back: queue nothing behind the running one
     const fit = Math.floor(PIPELINE_BUDGET_MS / this.averageRun);
     return fit < 1 ? 1 : fit > MAX_WINDOW ? MAX_WINDOW : fit;
   }

@@ -5,11 +5,11 @@ import type { WaitOptions } from '../types.js';
 import type { WorkerApi } from './api.js';
 import { Engine } from './engine.js';
 import { resolveOptions, type WorkerPoolOptions } from './options.js';
+import { platformTransport } from './platform.js';
 import { MODE_RUN, MODE_STREAM } from './protocol.js';
 import type { PoolStats } from './stats.js';
 import { StreamReader, type TaskStream } from './stream.js';
 import { Task } from './task.js';
-import { nodeTransport } from './transport-node.js';
 
 /**
  * Options of {@link WorkerPool.run}.
@@ -81,7 +81,8 @@ export class WorkerPool implements AsyncDisposable {
    * ```
    */
   constructor(options: WorkerPoolOptions) {
-    this.#engine = new Engine(nodeTransport, resolveOptions(options, nodeTransport));
+    const transport = platformTransport();
+    this.#engine = new Engine(transport, resolveOptions(options, transport));
   }
 
   /**

@@ -18,6 +18,13 @@ export const SLOT_REVOKED = 3;
 /** Slots per worker: the upper bound of tasks pipelined to one worker, revoked ones included. */
 export const SLOT_COUNT = 256;
 
+/**
+ * Whether the slot tables are shared memory. A browser page that is not cross-origin isolated has no
+ * `SharedArrayBuffer`: each side then keeps its own copy of the table, a worker is sent one task at a time, and a sent
+ * task is never taken back (see transport-web.ts and port-web.ts).
+ */
+export const SHARED_SLOTS = typeof SharedArrayBuffer === 'function';
+
 /** Messages from the pool to a worker. */
 export const MSG_TASKS = 0; //  [MSG_TASKS, slot, fnIndex, mode, args, slot, fnIndex, mode, args, ...]
 export const MSG_ABORT = 1; //  [MSG_ABORT, slot, reason]   cancel a running task or stop a stream (serialized reason)
@@ -47,8 +54,8 @@ export const STREAM_WINDOW = 8;
 export interface WorkerInit {
   /** Protocol version, checked by the worker side. */
   version: number;
-  /** The shared slot table, `SLOT_COUNT` Int32 cells. */
-  slots: SharedArrayBuffer;
+  /** The shared slot table, `SLOT_COUNT` Int32 cells (an `ArrayBuffer` copy where memory cannot be shared). */
+  slots: SharedArrayBuffer | ArrayBuffer;
 }
 
 export const PROTOCOL_VERSION = 1;

@@ -1,8 +1,10 @@
 /** The Node.js transport: workers are `node:worker_threads` Workers. */
-import { availableParallelism, cpus } from 'node:os';
-import { isAbsolute } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type * as Os from 'node:os';
+import type * as Path from 'node:path';
+import type * as WorkerThreads from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { describe } from '../internal/validate.js';
+import { nodeModule } from './node-modules.js';
 import { INIT_KEY, type WorkerInit } from './protocol.js';
 import type { SpawnOptions, Transport, WorkerEvents, WorkerHandle } from './transport.js';
 
@@ -28,6 +30,7 @@ class NodeWorker implements WorkerHandle {
 
 export const nodeTransport: Transport = {
   defaultThreads() {
+    const { availableParallelism, cpus } = nodeModule<typeof Os>('node:os');
     return typeof availableParallelism === 'function' ? availableParallelism() : cpus().length || 1;
   },
 
@@ -35,7 +38,7 @@ export const nodeTransport: Transport = {
     if (worker instanceof URL) return worker;
     if (typeof worker === 'string') {
       if (worker.startsWith('file:') && URL.canParse(worker)) return new URL(worker);
-      if (isAbsolute(worker)) return worker;
+      if (nodeModule<typeof Path>('node:path').isAbsolute(worker)) return worker;
     }
     throw new TypeError(
       `WorkerPool: worker must be an absolute path, a file: URL string or a URL, got ${describe(worker)}`,
@@ -43,6 +46,7 @@ export const nodeTransport: Transport = {
   },
 
   spawn(worker: URL | string, init: WorkerInit, options: SpawnOptions, events: WorkerEvents) {
+    const { Worker } = nodeModule<typeof WorkerThreads>('node:worker_threads');
     const thread = new Worker(worker, {
       workerData: { [INIT_KEY]: init },
       name: options.name,

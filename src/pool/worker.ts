@@ -5,6 +5,7 @@ import {
   SLOT_QUEUED,
   SLOT_REVOKED,
   SLOT_RUNNING,
+  SHARED_SLOTS,
   type WorkerInit,
   PROTOCOL_VERSION,
 } from './protocol.js';
@@ -48,7 +49,8 @@ export class PoolWorker {
   referenced = true;
 
   constructor(readonly id: number) {
-    const buffer = new SharedArrayBuffer(SLOT_COUNT * Int32Array.BYTES_PER_ELEMENT);
+    const bytes = SLOT_COUNT * Int32Array.BYTES_PER_ELEMENT;
+    const buffer = SHARED_SLOTS ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
     this.slots = new Int32Array(buffer);
     this.init = { version: PROTOCOL_VERSION, slots: buffer };
     for (let slot = SLOT_COUNT - 1; slot >= 0; slot--) this.free.push(slot);

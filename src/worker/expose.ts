@@ -1,7 +1,7 @@
 import { describe } from '../internal/validate.js';
 import { KIND_FUNCTION, KIND_GENERATOR, PROTOCOL_VERSION } from '../pool/protocol.js';
 import type { TaskContext } from './context.js';
-import { connectToPool } from './port-node.js';
+import { connectToPool } from './port.js';
 import { Runtime } from './runtime.js';
 
 /** The functions a worker file hands to {@link expose}: any object whose values are functions. */
@@ -65,19 +65,20 @@ export function expose<T extends ExposedFunctions>(fns: T & ThisType<TaskContext
         : KIND_FUNCTION,
     );
   }
-  const port = connectToPool();
-  if (port === undefined) return fns;
-  const global = globalThis as { [EXPOSED]?: boolean };
-  if (global[EXPOSED] === true) {
-    throw new Error('expose: called twice in this worker; pass every function to a single expose() call');
-  }
-  global[EXPOSED] = true;
-  if (port.init.version !== PROTOCOL_VERSION) {
-    throw new Error(
-      `expose: this worker's weft speaks pool protocol ${PROTOCOL_VERSION} but the pool speaks ${port.init.version}; ` +
-        'load the same version of weft on both sides',
-    );
-  }
-  new Runtime(port, names, list, kinds).start();
+  // Under Node this runs now; in a Web Worker when the pool's first message arrives; outside a pool worker never.
+  connectToPool((port) => {
+    const global = globalThis as { [EXPOSED]?: boolean };
+    if (global[EXPOSED] === true) {
+      throw new Error('expose: called twice in this worker; pass every function to a single expose() call');
+    }
+    global[EXPOSED] = true;
+    if (port.init.version !== PROTOCOL_VERSION) {
+      throw new Error(
+        `expose: this worker's weft speaks pool protocol ${PROTOCOL_VERSION} but the pool speaks ${port.init.version}; ` +
+          'load the same version of weft on both sides',
+      );
+    }
+    new Runtime(port, names, list, kinds).start();
+  });
   return fns;
 }

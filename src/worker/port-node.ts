@@ -2,7 +2,8 @@
  * The worker side of the Node transport: the only file of weft/worker that touches `node:worker_threads`. A Web
  * Worker port can sit beside it with the same shape.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import type * as WorkerThreads from 'node:worker_threads';
+import { nodeModule } from '../pool/node-modules.js';
 import { INIT_KEY, type WorkerInit } from '../pool/protocol.js';
 
 /** The link from a pool worker back to its pool. */
@@ -16,9 +17,10 @@ export interface PoolPort {
 
 /** The port to the pool, or `undefined` when this thread was not started by a `WorkerPool`. */
 export function connectToPool(): PoolPort | undefined {
-  const init = (workerData as Record<string, unknown> | null | undefined)?.[INIT_KEY] as
+  const threads = nodeModule<typeof WorkerThreads>('node:worker_threads');
+  const init = (threads.workerData as Record<string, unknown> | null | undefined)?.[INIT_KEY] as
     WorkerInit | undefined;
-  const port = parentPort;
+  const port = threads.parentPort;
   if (init === undefined || port === null) return undefined;
   return {
     init,

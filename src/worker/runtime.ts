@@ -21,6 +21,7 @@ import {
   deserializeError,
   serializeError,
 } from '../pool/protocol.js';
+import { queueMacrotask } from '../scheduler/macrotask.js';
 import { Context } from './context.js';
 import type { PoolPort } from './port-node.js';
 import { Transfer } from './transfer.js';
@@ -121,7 +122,7 @@ export class Runtime {
       if (end >= sliceEnd) {
         if (this.nextBatch() !== undefined && !this.drainScheduled) {
           this.drainScheduled = true;
-          setImmediate(this.drainLater);
+          queueMacrotask(this.drainLater);
         }
         break;
       }

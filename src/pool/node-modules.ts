@@ -1,0 +1,44 @@
+/**
+ * Node.js built-in modules for the Node side of the pool (transport-node.ts, port-node.ts), looked up on first use
+ * through `process.getBuiltinModule` rather than imported. weft/pool and weft/worker therefore contain no `node:`
+ * import at all: they load unchanged in browsers and bundle for them, and pick their platform at run time.
+ */
+
+interface NodeProcess {
+  versions?: { node?: unknown } | undefined;
+  getBuiltinModule?: ((id: string) => unknown) | undefined;
+}
+
+function nodeProcess(): NodeProcess | undefined {
+  const proc = (globalThis as { process?: NodeProcess }).process;
+  return typeof proc === 'object' && proc !== null && typeof proc.versions?.node === 'string'
+    ? proc
+    : undefined;
+}
+
+/** Whether this is Node.js (or a runtime that presents itself as Node, such as Bun, Deno or Electron). */
+export function isNode(): boolean {
+  return nodeProcess() !== undefined;
+}
+
+const loaded = new Map<string, unknown>();
+
+/**
+ * The built-in module `id` (e.g. `'node:worker_threads'`). Throws an `Error` naming the Node versions that have
+ * `process.getBuiltinModule` (20.16 and 22.3) when it is missing.
+ */
+export function nodeModule<T>(id: `node:${string}`): T {
+  let found = loaded.get(id);
+  if (found === undefined) {
+    const getBuiltinModule = nodeProcess()?.getBuiltinModule;
+    if (typeof getBuiltinModule !== 'function') {
+      throw new Error(
+        `weft: cannot load ${id}: this runtime has no process.getBuiltinModule ` +
+          '(Node.js has it from 20.16 and 22.3; upgrade Node.js to use weft/pool)',
+      );
+    }
+    found = getBuiltinModule(id);
+    loaded.set(id, found);
+  }
+  return found as T;
+}

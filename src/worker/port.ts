@@ -1,0 +1,17 @@
+import { isNode } from '../pool/node-modules.js';
+import { connectToPool as connectNodePort, type PoolPort } from './port-node.js';
+import { whenPoolConnects } from './port-web.js';
+
+/**
+ * Calls `start` with the link to the pool that started this thread: at once under Node.js (a worker thread gets its
+ * start-up data synchronously), once the pool's first message arrives in a Web Worker. Never calls it when this
+ * thread was not started by a `WorkerPool`.
+ */
+export function connectToPool(start: (port: PoolPort) => void): void {
+  if (isNode()) {
+    const port = connectNodePort();
+    if (port !== undefined) start(port);
+    return;
+  }
+  whenPoolConnects(start);
+}
