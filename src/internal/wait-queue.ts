@@ -5,8 +5,6 @@
 export class WaitNode {
   /** @internal */ prev: WaitNode | null = null;
   /** @internal */ next: WaitNode | null = null;
-  /** True while the node is linked into a queue. */
-  queued = false;
 }
 
 export class WaitQueue<N extends WaitNode> {
@@ -16,7 +14,6 @@ export class WaitQueue<N extends WaitNode> {
   length = 0;
 
   push(node: N): void {
-    node.queued = true;
     node.next = null;
     node.prev = this.tail;
     if (this.tail === null) this.head = node;
@@ -43,9 +40,14 @@ export class WaitQueue<N extends WaitNode> {
     return (node.next as N | null) ?? undefined;
   }
 
+  /** Whether `node` is linked into this queue. A node carries no flag: only the head has no `prev`. */
+  has(node: N): boolean {
+    return node.prev !== null || this.head === node;
+  }
+
   /** Unlinks `node` if it is queued here; returns whether it was. */
   remove(node: N): boolean {
-    if (!node.queued) return false;
+    if (node.prev === null && this.head !== node) return false;
     this.unlink(node);
     return true;
   }
@@ -57,7 +59,6 @@ export class WaitQueue<N extends WaitNode> {
     while (node !== null) {
       const next = node.next as N | null;
       node.prev = node.next = null;
-      node.queued = false;
       nodes.push(node);
       node = next;
     }
@@ -73,7 +74,6 @@ export class WaitQueue<N extends WaitNode> {
     if (next === null) this.tail = prev as N | null;
     else next.prev = prev;
     node.prev = node.next = null;
-    node.queued = false;
     this.length--;
   }
 }

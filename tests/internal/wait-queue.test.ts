@@ -44,7 +44,7 @@ describe('WaitQueue', () => {
     expect(q.drain().map((i) => i.id)).toEqual([0, 1, 2]);
     expect(q.length).toBe(0);
     expect(q.shift()).toBeUndefined();
-    expect(items.every((i) => !i.queued && i.next === null && i.prev === null)).toBe(true);
+    expect(items.every((i) => !q.has(i) && i.next === null && i.prev === null)).toBe(true);
   });
 
   it('matches an array model under random push/shift/remove', () => {
