@@ -2,6 +2,11 @@
  * Parallelism on worker threads: {@link WorkerPool} runs functions exposed by a worker file (see `weft/worker`) on
  * a pool of threads, with batching, cancellation, crash recovery and typed calls.
  *
+ * The same API runs under Node.js (`worker_threads`) and in browsers (module Web Workers); the module imports no
+ * Node built-in and picks the platform when a pool is created. A browser page needs no special headers; when it is
+ * cross-origin isolated (COOP/COEP), the pool shares its task table with the workers and pipelines small tasks,
+ * otherwise it sends each worker one task at a time.
+ *
  * @example
  * ```ts
  * import { WorkerPool } from 'weft/pool';

@@ -16,9 +16,12 @@ function nodeProcess(): NodeProcess | undefined {
     : undefined;
 }
 
-/** Whether this is Node.js (or a runtime that presents itself as Node, such as Bun, Deno or Electron). */
-export function isNode(): boolean {
-  return nodeProcess() !== undefined;
+/**
+ * Whether Node's built-in modules can be loaded here: Node.js from 20.16 and 22.3, and the runtimes that present
+ * themselves as Node with `process.getBuiltinModule` (Bun, Deno, Electron with Node integration).
+ */
+export function hasNodeBuiltins(): boolean {
+  return typeof nodeProcess()?.getBuiltinModule === 'function';
 }
 
 const loaded = new Map<string, unknown>();

@@ -22,12 +22,16 @@ export interface WorkerPoolOptions {
   /**
    * The worker file: an absolute path, a `file:` URL string, or a `URL` (`new URL('./worker.js', import.meta.url)`).
    * It may be ESM or CommonJS; TypeScript works through a loader (`execArgv: ['--import', 'tsx']`). It must call
-   * `expose()` from `weft/worker`.
+   * `expose()` from `weft/worker`. In a browser: a `URL`, an absolute URL string or a path from the site's root
+   * (`'/workers/w.js'`), started as a module Web Worker (`new Worker(url, { type: 'module' })`).
    */
   worker: string | URL;
   /** Threads kept alive even when idle (started at once). Default `0`. */
   minThreads?: number | undefined;
-  /** Most threads at a time. Default: the number of available cores (`os.availableParallelism()`). */
+  /**
+   * Most threads at a time. Default: the number of available cores (`os.availableParallelism()`, in a browser
+   * `navigator.hardwareConcurrency`).
+   */
   maxThreads?: number | undefined;
   /** Milliseconds an idle thread above `minThreads` lives before it is stopped. Default `10_000`; `Infinity` keeps them. */
   idleTimeout?: number | undefined;

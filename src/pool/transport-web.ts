@@ -28,7 +28,7 @@ class WebWorker implements WorkerHandle {
 
   constructor(
     private readonly worker: Worker,
-    private readonly url: string,
+    url: string,
     init: WorkerInit,
     private readonly events: WorkerEvents,
   ) {
@@ -36,7 +36,7 @@ class WebWorker implements WorkerHandle {
     worker.onmessage = (event) => this.receive(event.data);
     worker.onerror = (event) => {
       event.preventDefault(); // handled: the pool reports it through the task's WorkerCrashedError
-      this.crash(this.errorOf(event), EXIT_FAILURE);
+      this.crash(errorOf(event), EXIT_FAILURE);
     };
     worker.onmessageerror = () =>
       this.crash(
@@ -70,16 +70,6 @@ class WebWorker implements WorkerHandle {
     if (notice !== undefined) this.crash(deserializeError(notice.error), notice.code);
   }
 
-  /** The cause of an `error` event: an uncaught error (an `ErrorEvent`) or a worker that failed to load. */
-  private errorOf(event: Event): Error {
-    const message = (event as ErrorEvent).message;
-    if (typeof message === 'string' && message !== '') return new Error(message);
-    return new Error(
-      `the browser could not load ${this.url} as a module worker ` +
-        '(a network error, a syntax error or an import that failed: the console has the details)',
-    );
-  }
-
   private crash(cause: unknown, code: number): void {
     if (this.exited) return;
     this.events.onError(cause);
@@ -95,6 +85,16 @@ class WebWorker implements WorkerHandle {
     // A Web Worker has no exit event; report it after the caller's turn, as Node's 'exit' comes.
     queueMicrotask(() => this.events.onExit(code));
   }
+}
+
+/** The cause of an `error` event: an uncaught error (an `ErrorEvent`) or a script that failed to load. */
+function errorOf(event: Event): Error {
+  const message = (event as ErrorEvent).message;
+  if (typeof message === 'string' && message !== '') return new Error(message);
+  return new Error(
+    'its script did not load as a module worker ' +
+      '(a network error, a syntax error or a failed import: the browser console has the details)',
+  );
 }
 
 /** `value` as an absolute URL, or `undefined`. */

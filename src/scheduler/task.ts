@@ -395,7 +395,8 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
   /** Resumes an async task parked in `ctx.yield()`. */
   #resume: ((value: void | PromiseLike<void>) => void) | undefined;
   #closing = false;
-  #cancelling = false;
+  /** True once `cancel()` was called. */
+  cancelling = false;
   #result: unknown;
   #promise: Promise<unknown> | undefined;
   #settle: ((value: unknown) => void) | undefined;
@@ -426,7 +427,7 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
-      if (this.#cancelling) this.#controller.abort(this.#result);
+      if (this.cancelling) this.#controller.abort(this.#result);
     }
     return this.#controller.signal;
   }
@@ -462,8 +463,8 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
   }
 
   cancel(reason?: unknown): void {
-    if (this.#cancelling || this.settled) return;
-    this.#cancelling = true;
+    if (this.cancelling || this.settled) return;
+    this.cancelling = true;
     this.#result = reason === undefined ? abortError('The task was cancelled') : reason;
     this.#controller?.abort(this.#result);
     if (this.settled) return; // an abort listener may have settled it
@@ -517,12 +518,11 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
     }
   }
 
-  /** `ctx.yield()`. */
-  yieldPoint(): Promise<void> {
-    if (this.#cancelling) return rejected(this.#result);
+  /** `ctx.yield()` once the countdown has run out or the task is cancelled (the fast path is in the context). */
+  yieldSlow(): Promise<void> {
+    if (this.cancelling) return rejected(this.#result);
     const engine = this.engine;
     if (
-      --engine.countdown > 0 ||
       !engine.checkClock() ||
       this.#kind === GEN ||
       this.#kind === AGEN ||
@@ -542,12 +542,12 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
   /** `ctx.shouldYield()`. */
   shouldGiveWay(): boolean {
     const engine = this.engine;
-    return this.#cancelling || (--engine.countdown <= 0 && engine.checkClock());
+    return this.cancelling || (--engine.countdown <= 0 && engine.checkClock());
   }
 
   finish(status: Settled, value: unknown): void {
     if (this.settled) return;
-    if (status === 'done' && this.#cancelling) {
+    if (status === 'done' && this.cancelling) {
       status = 'cancelled';
       value = this.#result;
     }
@@ -636,25 +636,20 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
         this.#closing = true;
         step = gen.return(undefined);
       } else step = mode === THROW ? gen.throw(input) : gen.next(input);
-      while (!step.done) {
-        const value = step.value;
-        if (value !== undefined && isThenable(value)) {
-          if (!this.#cancelling || this.#closing) {
-            this.#executing = false;
-            this.#wait(value);
-            return;
-          }
-        } else if (--engine.countdown > 0 || !engine.checkClock()) {
-          step = gen.next();
+      for (;;) {
+        step = spin(engine, gen, step);
+        if (step.done) break;
+        if (this.cancelling && !this.#closing) {
+          // Cancelled from its own code: close it here.
+          this.#closing = true;
+          step = gen.return(undefined);
           continue;
-        } else if (!this.#cancelling || this.#closing) {
-          this.#executing = false;
-          engine.ready(this);
-          return;
         }
-        // Cancelled from its own code: close it here.
-        this.#closing = true;
-        step = gen.return(undefined);
+        this.#executing = false;
+        const value = step.value;
+        if (value !== undefined && isThenable(value)) this.#wait(value);
+        else engine.ready(this); // gave way: the slice is spent
+        return;
       }
     } catch (error) {
       this.#executing = false;
@@ -719,6 +714,25 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
   }
 }
 
+/**
+ * The hot loop of generator tasks, kept small and apart so that it stays optimised: resumes `gen` through its yield
+ * points while the slice lasts. Returns the step that needs attention: the last one, a yielded promise, or the yield
+ * point where the slice ran out.
+ */
+function spin(
+  engine: Engine,
+  gen: Generator<unknown, unknown, unknown>,
+  step: IteratorResult<unknown, unknown>,
+): IteratorResult<unknown, unknown> {
+  for (;;) {
+    if (step.done) return step;
+    const value = step.value;
+    if (value !== undefined && isThenable(value)) return step;
+    if (--engine.countdown <= 0 && engine.checkClock()) return step;
+    step = gen.next();
+  }
+}
+
 function ignore(): void {}
 
 /** A promise rejected with `reason`, which is the caller's to choose (an abort reason need not be an Error). */
@@ -730,9 +744,11 @@ export function rejected(reason: unknown): Promise<never> {
 /** The `ctx` a task function receives. */
 class Context implements TaskContext {
   readonly #task: TaskImpl;
+  readonly #engine: Engine;
 
   constructor(task: TaskImpl) {
     this.#task = task;
+    this.#engine = task.engine;
   }
 
   get signal(): AbortSignal {
@@ -740,11 +756,17 @@ class Context implements TaskContext {
   }
 
   get spawn(): Scheduler['spawn'] {
-    return this.#task.engine.spawn;
+    return this.#engine.spawn;
   }
 
   yield(): Promise<void> {
-    return this.#task.yieldPoint();
+    // The fast path: a decrement and a compare while the slice lasts.
+    const engine = this.#engine;
+    if (--engine.countdown > 0 && !this.#task.cancelling) {
+      engine.activity++;
+      return RESOLVED;
+    }
+    return this.#task.yieldSlow();
   }
 
   shouldYield(): boolean {

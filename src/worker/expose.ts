@@ -17,6 +17,11 @@ const EXPOSED = Symbol.for('weft.worker.exposed');
  * Outside a pool worker (imported on the main thread, in a test, ...) `expose` does nothing, so the same module can
  * also be used inline.
  *
+ * In a module Web Worker the pool's start-up data comes as a message, so the checks that need it (a second call, a
+ * pool of another weft version) run when it arrives; a failure then ends the worker, and its tasks reject with
+ * `WorkerCrashedError` carrying the error. Module workers do not see the page's import map: import `weft/worker`
+ * through a bundler, or by its URL.
+ *
  * @param fns - The functions, by the name callers use.
  * @returns `fns` itself, so the module can export it for a typed proxy (`pool.api<typeof import('./worker.js')>()`).
  * @throws `TypeError` if `fns` is not an object of functions; `Error` if called twice in one worker.

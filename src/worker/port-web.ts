@@ -90,14 +90,24 @@ class WebPort implements PoolPort {
     this.ending = true;
     try {
       this.flushOnExit?.();
+    } catch {
+      // Results that cannot be sent now are lost with the worker; the pool must still hear why it ends.
+    }
+    try {
+      this.notify(code, cause);
     } finally {
-      const notice: ExitNotice = { code, error: serializeError(cause) };
-      try {
-        this.scope.postMessage({ [EXIT_KEY]: notice }, []);
-      } catch {
-        this.scope.postMessage({ [EXIT_KEY]: { code, error: serializeError(new Error(String(cause))) } }, []);
-      }
       close();
+    }
+  }
+
+  private notify(code: number, cause: unknown): void {
+    const notice: ExitNotice = { code, error: serializeError(cause) };
+    try {
+      this.scope.postMessage({ [EXIT_KEY]: notice }, []);
+    } catch {
+      // The cause cannot be cloned: send its text.
+      const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+      this.scope.postMessage({ [EXIT_KEY]: { code, error: serializeError(new Error(text)) } }, []);
     }
   }
 }

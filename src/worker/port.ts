@@ -1,14 +1,14 @@
-import { isNode } from '../pool/node-modules.js';
+import { hasNodeBuiltins } from '../pool/node-modules.js';
 import { connectToPool as connectNodePort, type PoolPort } from './port-node.js';
 import { whenPoolConnects } from './port-web.js';
 
 /**
- * Calls `start` with the link to the pool that started this thread: at once under Node.js (a worker thread gets its
+ * Calls `start` with the link to the pool that started this thread: at once in a Node.js worker thread (it gets its
  * start-up data synchronously), once the pool's first message arrives in a Web Worker. Never calls it when this
  * thread was not started by a `WorkerPool`.
  */
 export function connectToPool(start: (port: PoolPort) => void): void {
-  if (isNode()) {
+  if (hasNodeBuiltins()) {
     const port = connectNodePort();
     if (port !== undefined) start(port);
     return;

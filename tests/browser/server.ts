@@ -6,6 +6,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { Browser } from 'playwright-core';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -70,14 +71,15 @@ export async function startStaticServer(root: string): Promise<StaticServer> {
 }
 
 /** Starts Chromium through playwright-core, or returns why it cannot start. */
-export async function launchChromium(): Promise<
-  { ok: true; browser: import('playwright-core').Browser } | { ok: false; why: string }
-> {
+export async function launchChromium(): Promise<{ ok: true; browser: Browser } | { ok: false; why: string }> {
   const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   try {
     statSync(executablePath);
   } catch {
-    return { ok: false, why: `no Chromium at ${executablePath} (apt-get install -y chromium, or set CHROMIUM_PATH)` };
+    return {
+      ok: false,
+      why: `no Chromium at ${executablePath} (apt-get install -y chromium, or set CHROMIUM_PATH)`,
+    };
   }
   try {
     const { chromium } = await import('playwright-core');

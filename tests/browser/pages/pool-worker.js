@@ -35,6 +35,23 @@ expose({
       );
     });
   },
+  fail(message) {
+    throw new RangeError(message);
+  },
+  // Resolves with value after ms, or rejects with the abort reason if cancelled first.
+  sleep(ms, value) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(resolve, ms, value);
+      this.signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          reject(this.signal.reason);
+        },
+        { once: true },
+      );
+    });
+  },
   lastAbort() {
     return lastAbort;
   },
