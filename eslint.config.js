@@ -4,7 +4,16 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'docs/**', 'coverage/**', 'node_modules/**', '.cache/**', 'examples/browser/vendor/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'docs/**',
+      'coverage/**',
+      'node_modules/**',
+      '.cache/**',
+      'examples/browser/vendor/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

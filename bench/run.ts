@@ -60,7 +60,14 @@ async function writeDocs(): Promise<void> {
     '',
   ];
   for (const suite of saved) {
-    out.push(`## ${suite.title}`, '', suite.description, '', `_Measured ${suite.date} on ${suite.environment}._`, '');
+    out.push(
+      `## ${suite.title}`,
+      '',
+      suite.description,
+      '',
+      `_Measured ${suite.date} on ${suite.environment}._`,
+      '',
+    );
     for (const result of suite.results) {
       const chart = `${result.id}.svg`;
       await writeFile(path.join(chartsDir, chart), scenarioChart(result));
@@ -77,7 +84,9 @@ async function main(): Promise<void> {
   const suites = (await loadSuites()).filter((s) => wanted.length === 0 || wanted.includes(s.name));
   if (suites.length === 0) throw new Error(`no suite named ${wanted.join(', ')}`);
   if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
-    console.warn('note: run node with --expose-gc (npm run bench does) for steadier numbers and memory figures');
+    console.warn(
+      'note: run node with --expose-gc (npm run bench does) for steadier numbers and memory figures',
+    );
   }
   await mkdir(resultsDir, { recursive: true });
   for (const suite of suites) {

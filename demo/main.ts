@@ -57,8 +57,13 @@ function table(rows: Measurement[]): string {
     `${r.loopDelayMax.toFixed(1)} ms`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => '| ' + cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ') + ' |';
-  return [line(header), '|' + widths.map((w, i) => (i < 2 ? '-' : '') + '-'.repeat(w + 1) + (i < 2 ? '' : ':')).join('|') + '|', ...body.map(line)].join('\n');
+  const line = (cells: string[]) =>
+    '| ' + cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ') + ' |';
+  return [
+    line(header),
+    '|' + widths.map((w, i) => (i < 2 ? '-' : '') + '-'.repeat(w + 1) + (i < 2 ? '' : ':')).join('|') + '|',
+    ...body.map(line),
+  ].join('\n');
 }
 
 console.log('weft demo: one I/O-bound and one CPU-bound job, run under each model.\n');

@@ -74,12 +74,7 @@ function calibrate(unitMs: number): number {
   }
 }
 
-async function measure(
-  job: Job,
-  model: Model,
-  label: string,
-  run: () => unknown,
-): Promise<Measurement> {
+async function measure(job: Job, model: Model, label: string, run: () => unknown): Promise<Measurement> {
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
   const start = performance.now();
@@ -88,7 +83,14 @@ async function measure(
   // Let the histogram take one more sample, so a job that blocked until its very end is still recorded.
   await new Promise((resolve) => setTimeout(resolve, 5));
   histogram.disable();
-  return { job, model, label, ms, loopDelayP99: histogram.percentile(99) / 1e6, loopDelayMax: histogram.max / 1e6 };
+  return {
+    job,
+    model,
+    label,
+    ms,
+    loopDelayP99: histogram.percentile(99) / 1e6,
+    loopDelayMax: histogram.max / 1e6,
+  };
 }
 
 export async function runDemo(options: { quick: boolean; progress?: Progress }): Promise<DemoResult> {
@@ -99,7 +101,11 @@ export async function runDemo(options: { quick: boolean; progress?: Progress }):
   const measurements: Measurement[] = [];
   const server = await startSlowServer(latencyMs);
   const poolStart = performance.now();
-  const pool = new WorkerPool({ worker: new URL('./worker.mjs', import.meta.url), minThreads: threads, maxThreads: threads });
+  const pool = new WorkerPool({
+    worker: new URL('./worker.mjs', import.meta.url),
+    minThreads: threads,
+    maxThreads: threads,
+  });
   try {
     // Warm the pool up (threads started, code loaded) so start-up is reported on its own, not inside a job.
     await Promise.all(Array.from({ length: threads * 2 }, () => pool.run('cpuUnits', [0, 1, 1])));
@@ -129,7 +135,9 @@ export async function runDemo(options: { quick: boolean; progress?: Progress }):
     measurements.push(
       await measure('io', 'pool', `worker pool, ${threads} threads`, async () => {
         let done = 0;
-        await Promise.all(urls.map((url) => pool.run('fetchLength', [url]).then(() => progress.advance(++done))));
+        await Promise.all(
+          urls.map((url) => pool.run('fetchLength', [url]).then(() => progress.advance(++done))),
+        );
       }),
     );
 

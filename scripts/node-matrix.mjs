@@ -6,7 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-const versions = (process.env.WEFT_NODE_VERSIONS ?? '22,24').split(',').map((v) => v.trim()).filter(Boolean);
+const versions = (process.env.WEFT_NODE_VERSIONS ?? '22,24')
+  .split(',')
+  .map((v) => v.trim())
+  .filter(Boolean);
 const root = process.cwd();
 
 function run(command, args, options = {}) {
@@ -23,7 +26,16 @@ for (const major of versions) {
   if (!existsSync(binary)) {
     mkdirSync(prefix, { recursive: true });
     console.log(`node-matrix: installing node@${major} into ${prefix}`);
-    run('npm', ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--prefix', prefix, `node@${major}`]);
+    run('npm', [
+      'install',
+      '--no-save',
+      '--no-package-lock',
+      '--no-audit',
+      '--no-fund',
+      '--prefix',
+      prefix,
+      `node@${major}`,
+    ]);
   }
   console.log(`\nnode-matrix: running the tests on Node ${major}`);
   run(binary, ['--version']);

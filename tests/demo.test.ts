@@ -17,7 +17,8 @@ describe('demo verdicts', () => {
       const best = rows.reduce((a, b) => (b.ms < a.ms ? b : a));
       expect(verdict.fastest).toBe(best.model);
     }
-    const byModel = (job: string, model: string) => result.measurements.find((m) => m.job === job && m.model === model)!;
+    const byModel = (job: string, model: string) =>
+      result.measurements.find((m) => m.job === job && m.model === model)!;
     // Concurrency wins I/O-bound work: overlapping waits beats sequential by far, and threads do not beat it clearly.
     expect(byModel('io', 'sequential').ms).toBeGreaterThan(3 * byModel('io', 'concurrent').ms);
     expect(io!.text).toContain('asynchrony wins');

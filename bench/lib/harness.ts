@@ -54,7 +54,7 @@ export function median(values: readonly number[]): number {
 }
 
 /** Milliseconds taken by `fn`. */
-export async function timeAsync(fn: () => Promise<unknown> | unknown): Promise<number> {
+export async function timeAsync(fn: () => unknown): Promise<number> {
   const start = performance.now();
   await fn();
   return performance.now() - start;
@@ -69,7 +69,10 @@ export function collectGarbage(): void {
   }
 }
 
-export async function runScenario(scenario: Scenario, log: (line: string) => void = () => {}): Promise<ScenarioResult> {
+export async function runScenario(
+  scenario: Scenario,
+  log: (line: string) => void = () => {},
+): Promise<ScenarioResult> {
   const rounds = scenario.rounds ?? 9;
   const warmup = scenario.warmup ?? 2;
   const { contenders } = scenario;
@@ -95,11 +98,19 @@ export async function runScenario(scenario: Scenario, log: (line: string) => voi
       median: m,
       min: Math.min(...samples[i]!),
       max: Math.max(...samples[i]!),
-      ratio: floor === undefined || floor === 0 || m === 0 ? undefined : higherIsBetter ? floor / m : m / floor,
+      ratio:
+        floor === undefined || floor === 0 || m === 0 ? undefined : higherIsBetter ? floor / m : m / floor,
       samples: samples[i]!,
     };
   });
-  return { id: scenario.id, title: scenario.title, unit: scenario.unit, higherIsBetter, target: scenario.target, rows };
+  return {
+    id: scenario.id,
+    title: scenario.title,
+    unit: scenario.unit,
+    higherIsBetter,
+    target: scenario.target,
+    rows,
+  };
 }
 
 export function formatNumber(value: number): string {
@@ -125,9 +136,12 @@ export function formatResult(result: ScenarioResult): string {
     '|---|---:|---:|---:|---:|',
   ];
   for (const row of result.rows) {
-    const name = row.kind === 'weft' ? `**${row.name}**` : row.kind === 'floor' ? `${row.name} (floor)` : row.name;
+    const name =
+      row.kind === 'weft' ? `**${row.name}**` : row.kind === 'floor' ? `${row.name} (floor)` : row.name;
     const ratio = row.ratio === undefined ? '-' : row.ratio.toFixed(2);
-    lines.push(`| ${name} | ${formatNumber(row.median)} | ${formatNumber(row.min)} | ${formatNumber(row.max)} | ${ratio} |`);
+    lines.push(
+      `| ${name} | ${formatNumber(row.median)} | ${formatNumber(row.min)} | ${formatNumber(row.max)} | ${ratio} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -122,10 +122,14 @@ export function waitOptionsError(where: string, opts: WaitOptions | undefined): 
   const { signal, timeout } = opts;
   if (timeout !== undefined) {
     if (typeof timeout !== 'number') {
-      return new TypeError(`${where}: timeout must be a non-negative number of milliseconds, got ${describe(timeout)}`);
+      return new TypeError(
+        `${where}: timeout must be a non-negative number of milliseconds, got ${describe(timeout)}`,
+      );
     }
     if (Number.isNaN(timeout) || timeout < 0) {
-      return new RangeError(`${where}: timeout must be a non-negative number of milliseconds, got ${describe(timeout)}`);
+      return new RangeError(
+        `${where}: timeout must be a non-negative number of milliseconds, got ${describe(timeout)}`,
+      );
     }
   }
   if (signal !== undefined) {

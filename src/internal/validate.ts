@@ -25,7 +25,11 @@ export function describe(value: unknown): string {
 }
 
 /** The error for a value that is not a positive integer, or `undefined` when it is one. */
-export function positiveIntegerError(where: string, name: string, value: unknown): TypeError | RangeError | undefined {
+export function positiveIntegerError(
+  where: string,
+  name: string,
+  value: unknown,
+): TypeError | RangeError | undefined {
   if (typeof value !== 'number') {
     return new TypeError(`${where}: ${name} must be a positive integer, got ${describe(value)}`);
   }
@@ -42,7 +46,11 @@ export function assertPositiveInteger(where: string, name: string, value: unknow
 }
 
 /** Throws unless `value` is a non-negative number (Infinity allowed). */
-export function assertNonNegativeNumber(where: string, name: string, value: unknown): asserts value is number {
+export function assertNonNegativeNumber(
+  where: string,
+  name: string,
+  value: unknown,
+): asserts value is number {
   if (typeof value !== 'number') {
     throw new TypeError(`${where}: ${name} must be a non-negative number, got ${describe(value)}`);
   }
@@ -52,7 +60,11 @@ export function assertNonNegativeNumber(where: string, name: string, value: unkn
 }
 
 /** Throws unless `value` is a function. */
-export function assertFunction(where: string, name: string, value: unknown): asserts value is (...args: never[]) => unknown {
+export function assertFunction(
+  where: string,
+  name: string,
+  value: unknown,
+): asserts value is (...args: never[]) => unknown {
   if (typeof value !== 'function') {
     throw new TypeError(`${where}: ${name} must be a function, got ${describe(value)}`);
   }

@@ -3,7 +3,7 @@
  * whose results come back here to be asserted. The same page is opened twice: cross-origin isolated (COOP/COEP, so
  * SharedArrayBuffer exists) and plain. Runs once per `npm test` (skipped in the Node 22/24 re-runs), and is skipped
  * with a clear message only where Chromium cannot start. The demo page (examples/browser) runs too, and its
- * screenshot is saved as docs/browser-demo.png.
+ * screenshot is saved as .cache/browser-demo.png (docs/browser-demo.png with WEFT_UPDATE_SCREENSHOT=1).
  */
 import path from 'node:path';
 import fc from 'fast-check';
@@ -379,7 +379,12 @@ describe.skipIf(!launched.ok)('in Chromium', () => {
       (window as unknown as { demo: { runAll(): Promise<unknown> } }).demo.runAll(),
     )) as Record<'main' | 'scheduler' | 'pool', Run>;
     await demo.waitForFunction(() => document.getElementById('status')?.textContent === 'done');
-    await demo.screenshot({ path: path.join(root, 'docs', 'browser-demo.png'), fullPage: true });
+    // Every run leaves its screenshot in .cache/; WEFT_UPDATE_SCREENSHOT=1 refreshes the one the docs show.
+    const screenshot =
+      process.env.WEFT_UPDATE_SCREENSHOT === '1'
+        ? path.join(root, 'docs', 'browser-demo.png')
+        : path.join(root, '.cache', 'browser-demo.png');
+    await demo.screenshot({ path: screenshot, fullPage: true });
     await demo.close();
     const { main, scheduler, pool } = results;
     for (const run of [main, scheduler, pool]) expect(run.primes).toBe(PRIMES_BELOW_4M);

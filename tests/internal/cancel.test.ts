@@ -86,7 +86,9 @@ describe('waitOptionsError', () => {
   it('accepts undefined and valid options', () => {
     expect(waitOptionsError('X', undefined)).toBeUndefined();
     expect(waitOptionsError('X', { timeout: 0 })).toBeUndefined();
-    expect(waitOptionsError('X', { timeout: Infinity, signal: new AbortController().signal })).toBeUndefined();
+    expect(
+      waitOptionsError('X', { timeout: Infinity, signal: new AbortController().signal }),
+    ).toBeUndefined();
   });
 
   it('names the bad option and the value', () => {

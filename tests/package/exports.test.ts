@@ -4,9 +4,18 @@
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import type * as Errors from '../../src/errors.js';
 
 const require = createRequire(import.meta.url);
-const subpaths = ['weft', 'weft/sync', 'weft/channel', 'weft/scheduler', 'weft/pool', 'weft/shared', 'weft/worker'];
+const subpaths = [
+  'weft',
+  'weft/sync',
+  'weft/channel',
+  'weft/scheduler',
+  'weft/pool',
+  'weft/shared',
+  'weft/worker',
+];
 
 type ErrorClasses = Record<string, new (message?: string) => Error>;
 
@@ -14,9 +23,15 @@ describe('the built package', () => {
   it.each(subpaths)('%s loads as ESM and as CommonJS with the same export names', async (subpath) => {
     const esm = (await import(subpath)) as Record<string, unknown>;
     const cjs = require(subpath) as Record<string, unknown>;
-    const names = Object.keys(esm).filter((n) => n !== 'default' && n !== 'module.exports').sort();
+    const names = Object.keys(esm)
+      .filter((n) => n !== 'default' && n !== 'module.exports')
+      .sort();
     expect(names.length).toBeGreaterThan(0);
-    expect(Object.keys(cjs).filter((n) => n !== 'default').sort()).toEqual(names);
+    expect(
+      Object.keys(cjs)
+        .filter((n) => n !== 'default')
+        .sort(),
+    ).toEqual(names);
   });
 
   it('re-exports every subpath except weft/worker from the root', async () => {
@@ -29,7 +44,10 @@ describe('the built package', () => {
   });
 
   it('shares one class per error across entry points, in ESM and in CommonJS', async () => {
-    for (const load of [async (p: string) => (await import(p)) as ErrorClasses, async (p: string) => require(p) as ErrorClasses]) {
+    for (const load of [
+      async (p: string) => (await import(p)) as ErrorClasses,
+      async (p: string) => require(p) as ErrorClasses,
+    ]) {
       const root = await load('weft');
       const channel = await load('weft/channel');
       const pool = await load('weft/pool');
@@ -46,8 +64,14 @@ describe('the built package', () => {
   });
 
   it('names every error class and keeps WorkerCrashedError data', async () => {
-    const root = (await import('weft')) as unknown as typeof import('../../src/errors.js');
-    for (const name of ['ClosedError', 'ChannelClosedError', 'PoolClosedError', 'QueueFullError', 'WorkerCrashedError'] as const) {
+    const root = (await import('weft')) as unknown as typeof Errors;
+    for (const name of [
+      'ClosedError',
+      'ChannelClosedError',
+      'PoolClosedError',
+      'QueueFullError',
+      'WorkerCrashedError',
+    ] as const) {
       const error = new root[name]();
       expect(error).toBeInstanceOf(Error);
       expect(error.name).toBe(name);
