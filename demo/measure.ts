@@ -77,6 +77,9 @@ function calibrate(unitMs: number): number {
 async function measure(job: Job, model: Model, label: string, run: () => unknown): Promise<Measurement> {
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
+  // The histogram measures each delay against its previous tick, so let it tick before the job starts: a job that
+  // blocks right away would otherwise go unrecorded.
+  await new Promise((resolve) => setTimeout(resolve, 5));
   const start = performance.now();
   await run();
   const ms = performance.now() - start;

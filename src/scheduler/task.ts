@@ -379,8 +379,8 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
   status: TaskStatus = 'pending';
   /** The run queue this task is linked into, if any. */
   queue: WaitQueue<TaskImpl> | null = null;
-  /** When it last became ready (engine clock), for aging. */
-  readyAt = 0;
+  /** When it last became ready (engine clock), for aging; a double from the start (see Engine). */
+  readyAt = -0;
   timer: unknown;
 
   #fn: TaskFn<unknown> | undefined;
