@@ -182,7 +182,8 @@ async function latency(all: Runner[], quick: boolean): Promise<ScenarioResult[]>
     title: `${trips.toLocaleString('en-US')} sequential round trips: p50 latency`,
     unit: 'us',
     target: 'weft <= the best peer',
-    rounds: quick ? 2 : 9,
+    // Round trips are cheap and noisy (thread wake-ups depend on where the OS places the threads): more rounds.
+    rounds: quick ? 2 : 15,
     warmup: quick ? 1 : 2,
     contenders,
   });
@@ -249,7 +250,7 @@ async function speedup(all: Runner[], quick: boolean): Promise<ScenarioResult> {
     unit: 'x inline',
     higherIsBetter: true,
     target: 'weft >= 1.95x',
-    rounds: quick ? 1 : 5,
+    rounds: quick ? 1 : 7,
     warmup: 1,
     contenders,
   });

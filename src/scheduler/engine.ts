@@ -33,10 +33,6 @@ const MAX_INTERVAL = 1024;
 /** Most yield points a task gets before its first clock read after a task switch. */
 const SWITCH_INTERVAL = 8;
 
-/*
- * Fields that hold times start as -0, a double (0 would be a small integer): the engine's shape then never changes
- * when the first real time is stored, so optimised code that reads it stays valid.
- */
 export class Engine {
   /** Yield points left before the next clock read. Decremented by every yield point. */
   countdown = 1;
@@ -44,10 +40,10 @@ export class Engine {
   #interval = 1;
   /** RUN, PREEMPT or SPENT. */
   reason = SPENT;
-  #deadline = -0;
-  #lastCheck = -0;
+  #deadline = 0;
+  #lastCheck = 0;
   /** The latest clock reading, for aging. */
-  #clock = -0;
+  #clock = 0;
   /** Yield points passed, up to the last (re)arming of the countdown. */
   #passed = 0;
   #slicePassedBase = 0;
@@ -80,10 +76,10 @@ export class Engine {
   failed = 0;
   cancelled = 0;
   slices = 0;
-  #sliceStart = -0;
-  #sliceLast = -0;
-  #busy = -0;
-  #longest = -0;
+  #sliceStart = 0;
+  #sliceLast = 0;
+  #busy = 0;
+  #longest = 0;
   #overran = 0;
 
   readonly #checkMs: number;

@@ -379,8 +379,8 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
   status: TaskStatus = 'pending';
   /** The run queue this task is linked into, if any. */
   queue: WaitQueue<TaskImpl> | null = null;
-  /** When it last became ready (engine clock), for aging; a double from the start (see Engine). */
-  readyAt = -0;
+  /** When it last became ready (engine clock), for aging. */
+  readyAt = 0;
   timer: unknown;
 
   #fn: TaskFn<unknown> | undefined;
@@ -636,8 +636,10 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
         this.#closing = true;
         step = gen.return(undefined);
       } else step = mode === THROW ? gen.throw(input) : gen.next(input);
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- spin calls it as next.call(gen)
+      const next = gen.next;
       for (;;) {
-        step = spin(engine, gen, step);
+        step = spin(engine, gen, next, step);
         if (step.done) break;
         if (this.cancelling && !this.#closing) {
           // Cancelled from its own code: close it here.
@@ -717,11 +719,13 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
 /**
  * The hot loop of generator tasks, kept small and apart so that it stays optimised: resumes `gen` through its yield
  * points while the slice lasts. Returns the step that needs attention: the last one, a yielded promise, or the yield
- * point where the slice ran out.
+ * point where the slice ran out. `next` is `gen.next`, looked up once: every generator function gives its objects a
+ * shape of their own, so looking it up at each step would be a polymorphic property load.
  */
 function spin(
   engine: Engine,
   gen: Generator<unknown, unknown, unknown>,
+  next: Generator<unknown, unknown, unknown>['next'],
   step: IteratorResult<unknown, unknown>,
 ): IteratorResult<unknown, unknown> {
   for (;;) {
@@ -729,7 +733,7 @@ function spin(
     const value = step.value;
     if (value !== undefined && isThenable(value)) return step;
     if (--engine.countdown <= 0 && engine.checkClock()) return step;
-    step = gen.next();
+    step = next.call(gen);
   }
 }
 
