@@ -114,7 +114,17 @@ export class QueueFullError extends Error {
 }
 QueueFullError.prototype.name = 'QueueFullError';
 
-/** Options of {@link WorkerCrashedError}. */
+/**
+ * Options of {@link WorkerCrashedError}.
+ *
+ * @example
+ * ```ts
+ * import { WorkerCrashedError, type WorkerCrashedErrorOptions } from 'weft';
+ *
+ * const options: WorkerCrashedErrorOptions = { cause: new Error('out of memory'), exitCode: 1 };
+ * console.log(new WorkerCrashedError('worker died', options).exitCode); // 1
+ * ```
+ */
 export interface WorkerCrashedErrorOptions extends ErrorOptions {
   /** The worker's exit code, where known. */
   exitCode?: number | undefined;

@@ -3,7 +3,18 @@
  * percentiles come out within about 1.6 % of the true value.
  */
 
-/** Percentiles and mean of a duration, in milliseconds. */
+/**
+ * Percentiles and mean of a duration, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { WorkerPool, type TimeStats } from 'weft/pool';
+ *
+ * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
+ * const run: TimeStats = pool.stats.runTime;
+ * console.log(`p50 ${run.p50} ms, p99 ${run.p99} ms, mean ${run.mean} ms`);
+ * ```
+ */
 export interface TimeStats {
   /** Median. */
   p50: number;

@@ -17,7 +17,18 @@ export interface SpawnOptions {
   resourceLimits?: ResourceLimits | undefined;
 }
 
-/** Heap and stack limits of a worker thread, as Node's `Worker` takes them (MB, MB, MB, MB). */
+/**
+ * Heap and stack limits of a worker thread, as Node's `Worker` takes them (MB, MB, MB, MB). A worker that exceeds
+ * them dies; its task rejects with `WorkerCrashedError` and the worker is replaced.
+ *
+ * @example
+ * ```ts
+ * import { WorkerPool, type ResourceLimits } from 'weft/pool';
+ *
+ * const resourceLimits: ResourceLimits = { maxOldGenerationSizeMb: 256 };
+ * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url), resourceLimits });
+ * ```
+ */
 export interface ResourceLimits {
   /** Maximum size of the main (old generation) heap, in MB. */
   maxOldGenerationSizeMb?: number;

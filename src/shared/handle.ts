@@ -8,7 +8,21 @@
  */
 import { describe } from '../internal/validate.js';
 
-/** The state of a `SharedMutex` or a `SharedSemaphore`, as it travels between threads. */
+/**
+ * The state of a `SharedMutex` or a `SharedSemaphore`, as it travels between threads. Send it with `postMessage`,
+ * `workerData` or as a pool task argument; `from(handle)` on the other side opens the same lock.
+ *
+ * @example
+ * ```ts
+ * import { Worker } from 'node:worker_threads';
+ * import { SharedMutex, type SharedHandle } from 'weft/shared';
+ *
+ * const mutex = new SharedMutex();
+ * const handle: SharedHandle = mutex.handle;
+ * new Worker(new URL('./worker.js', import.meta.url), { workerData: handle });
+ * // worker.js: const mutex = SharedMutex.from(workerData);
+ * ```
+ */
 export interface SharedHandle {
   /** Which primitive this memory belongs to. */
   readonly kind: SharedKind;
@@ -16,7 +30,16 @@ export interface SharedHandle {
   readonly buffer: SharedArrayBuffer;
 }
 
-/** The primitives that have a {@link SharedHandle}. */
+/**
+ * The primitives that have a {@link SharedHandle}.
+ *
+ * @example
+ * ```ts
+ * import { SharedSemaphore, type SharedKind } from 'weft/shared';
+ *
+ * const kind: SharedKind = new SharedSemaphore(2).handle.kind; // 'SharedSemaphore'
+ * ```
+ */
 export type SharedKind = 'SharedMutex' | 'SharedSemaphore';
 
 /** Marks the buffer as a weft lock, layout version 1 ('weft' in ASCII). */

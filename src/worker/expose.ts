@@ -4,7 +4,19 @@ import type { TaskContext } from './context.js';
 import { connectToPool } from './port.js';
 import { Runtime } from './runtime.js';
 
-/** The functions a worker file hands to {@link expose}: any object whose values are functions. */
+/**
+ * The functions a worker file hands to {@link expose}: any object whose values are functions.
+ *
+ * @example
+ * ```ts
+ * import { expose, type ExposedFunctions } from 'weft/worker';
+ *
+ * const api = {
+ *   add: (a: number, b: number) => a + b,
+ * } satisfies ExposedFunctions;
+ * expose(api);
+ * ```
+ */
 export type ExposedFunctions = Record<string, (...args: never[]) => unknown>;
 
 const EXPOSED = Symbol.for('weft.worker.exposed');
