@@ -100,25 +100,38 @@ describe('limit: same observable behaviour as p-limit 7.3', () => {
     clearQueue: () => void;
   }
 
-  /** Replays `ops` on a limiter and records what an observer sees after each step. */
+  /**
+   * Replays `ops` on a limiter and records what an observer sees at each step: the functions started (in order), the
+   * calls settled (in order) and the counts once microtasks ran. How starts interleave with settlements inside one
+   * step is left out: it depends on the engine's promise-adoption ticks (V8 12 and 13 differ), not on the limiter.
+   */
   async function trace(make: () => Limiter, ops: Op[]): Promise<unknown[]> {
     const lim = make();
     const log: unknown[] = [];
+    const events: string[] = [];
+    const step = (counts: unknown[]) => {
+      log.push({
+        starts: events.filter((e) => e.startsWith('start')),
+        settled: events.filter((e) => !e.startsWith('start')),
+        counts,
+      });
+      events.length = 0;
+    };
     const running: { id: number; settle: (ok: boolean) => void }[] = [];
     let next = 0;
     for (const o of ops) {
       if (o.kind === 'call') {
         const id = next++;
         lim(() => {
-          log.push(`start ${id}`);
+          events.push(`start ${id}`);
           if (o.outcome === 'sync') return id;
           if (o.outcome === 'throw') throw new Error(String(id));
           return new Promise((resolve, reject) => {
             running.push({ id, settle: (ok) => (ok ? resolve(id) : reject(new Error(String(id)))) });
           });
         }).then(
-          (value) => log.push(`fulfilled ${id} ${String(value)}`),
-          (error: unknown) => log.push(`rejected ${id} ${(error as Error).name}`),
+          (value) => events.push(`fulfilled ${id} ${String(value)}`),
+          (error: unknown) => events.push(`rejected ${id} ${(error as Error).name}`),
         );
       } else if (o.kind === 'finish') {
         if (running.length === 0) continue;
@@ -130,12 +143,12 @@ describe('limit: same observable behaviour as p-limit 7.3', () => {
         lim.clearQueue();
       }
       await flush(30);
-      log.push([lim.activeCount, lim.pendingCount, lim.concurrency]);
+      step([lim.activeCount, lim.pendingCount, lim.concurrency]);
     }
     while (running.length > 0) {
       running.shift()!.settle(true);
       await flush(30);
-      log.push([lim.activeCount, lim.pendingCount]);
+      step([lim.activeCount, lim.pendingCount]);
     }
     return log;
   }
