@@ -33,13 +33,30 @@ const MAX_INTERVAL = 1024;
 /** Most yield points a task gets before its first clock read after a task switch. */
 const SWITCH_INTERVAL = 8;
 
-export class Engine {
+/** The state every yield point touches. */
+export interface Budget {
   /** Yield points left before the next clock read. Decremented by every yield point. */
-  countdown = 1;
+  countdown: number;
+  /** RUN, PREEMPT or SPENT. */
+  reason: number;
+  /** Bumped (modulo 2^30, so it stays a small integer) by every yield point an async task passes without giving way. */
+  activity: number;
+}
+
+/**
+ * A budget is an object literal of its own rather than fields of the engine: every budget comes from this one
+ * literal, so all have one shape for the life of the process. The engine's own shape may be rebuilt by V8 between
+ * schedulers, which would make the loops that read the budget at every yield point polymorphic.
+ */
+function newBudget(): Budget {
+  return { countdown: 1, reason: SPENT, activity: 0 };
+}
+
+export class Engine {
+  /** The yield points' countdown, reason to give way and activity. */
+  readonly budget: Budget = newBudget();
   /** The countdown's last starting value. */
   #interval = 1;
-  /** RUN, PREEMPT or SPENT. */
-  reason = SPENT;
   #deadline = 0;
   #lastCheck = 0;
   /** The latest clock reading, for aging. */
@@ -49,8 +66,6 @@ export class Engine {
   #slicePassedBase = 0;
   /** The async task resumed last, presumed running in microtasks until it parks, finishes or goes quiet. */
   inflight: TaskImpl | null = null;
-  /** Bumped by every yield point an async task passes without giving way. */
-  activity = 0;
   #seen = 0;
   #looked = false;
 
@@ -94,20 +109,20 @@ export class Engine {
 
   /**
    * Reads the clock once the countdown has run out; true when yield points must give way. Callers write
-   * `--engine.countdown <= 0 && engine.checkClock()` so that the common case never calls it.
+   * `--budget.countdown <= 0 && engine.checkClock()` so that the common case never calls it.
    */
   checkClock(): boolean {
-    this.#passed += this.#interval - this.countdown;
-    if (this.reason !== RUN) {
-      this.#interval = this.countdown = 0;
+    this.#passed += this.#interval - this.budget.countdown;
+    if (this.budget.reason !== RUN) {
+      this.#interval = this.budget.countdown = 0;
       return true;
     }
     const t = (this.#clock = this.#sliceLast = now());
     const timeLeft = this.#deadline - t;
     const yieldsLeft = this.sliceYields - (this.#passed - this.#slicePassedBase);
     if (timeLeft <= 0 || yieldsLeft <= 0) {
-      this.reason = SPENT;
-      this.#interval = this.countdown = 0;
+      this.budget.reason = SPENT;
+      this.#interval = this.budget.countdown = 0;
       return true;
     }
     const elapsed = t - this.#lastCheck;
@@ -115,15 +130,15 @@ export class Engine {
     let next = this.#interval * 2 || 1;
     if (elapsed > 0)
       next = Math.min(next, Math.floor((Math.min(this.#checkMs, timeLeft) * this.#interval) / elapsed));
-    this.#interval = this.countdown = Math.max(1, Math.min(next, MAX_INTERVAL, yieldsLeft));
+    this.#interval = this.budget.countdown = Math.max(1, Math.min(next, MAX_INTERVAL, yieldsLeft));
     return false;
   }
 
   /** Makes every yield point give way from now on (until the drain or the next slice clears it). */
   stop(reason: number): void {
-    this.#passed += this.#interval - this.countdown;
-    this.#interval = this.countdown = 0;
-    this.reason = reason;
+    this.#passed += this.#interval - this.budget.countdown;
+    this.#interval = this.budget.countdown = 0;
+    this.budget.reason = reason;
   }
 
   /** A newly spawned task: it starts in the next slice. */
@@ -144,12 +159,12 @@ export class Engine {
     queue.push(task);
     task.queue = queue;
     const inflight = this.inflight;
-    if (inflight !== null && task.level < inflight.level && this.reason === RUN) this.stop(PREEMPT);
+    if (inflight !== null && task.level < inflight.level && this.budget.reason === RUN) this.stop(PREEMPT);
     if (idle) this.#wake();
   }
 
   /** Notes that `task` now runs in microtasks, outside the drain; `seen` is the activity count before it ran. */
-  setInflight(task: TaskImpl, seen = this.activity): void {
+  setInflight(task: TaskImpl, seen = this.budget.activity): void {
     this.inflight = task;
     this.#seen = seen;
     this.#looked = false;
@@ -188,7 +203,7 @@ export class Engine {
 
   /** Yield points passed so far. */
   get yields(): number {
-    return this.#passed + this.#interval - this.countdown;
+    return this.#passed + this.#interval - this.budget.countdown;
   }
 
   /** Slice statistics, counting the slice in progress. */
@@ -203,7 +218,7 @@ export class Engine {
 
   /** Runs the drain soon: in a microtask while the slice lasts, else in the next slice. */
   #wake(): void {
-    if (this.reason !== SPENT && this.#clock < this.#deadline) this.#queueDrain();
+    if (this.budget.reason !== SPENT && this.#clock < this.#deadline) this.#queueDrain();
     else this.#scheduleSlice();
   }
 
@@ -239,9 +254,9 @@ export class Engine {
     const t = now();
     this.#clock = this.#lastCheck = this.#sliceStart = this.#sliceLast = t;
     this.#deadline = t + this.sliceMs;
-    this.reason = RUN;
-    this.#passed += this.#interval - this.countdown;
-    this.#interval = this.countdown = 1;
+    this.budget.reason = RUN;
+    this.#passed += this.#interval - this.budget.countdown;
+    this.#interval = this.budget.countdown = 1;
     this.#slicePassedBase = this.#passed;
     this.#fresh = true;
     for (let task = this.#incoming.shift(); task !== undefined; task = this.#incoming.shift()) {
@@ -258,14 +273,14 @@ export class Engine {
     if (this.#draining) return;
     this.#draining = true;
     try {
-      while (this.reason !== SPENT) {
-        this.reason = RUN;
+      while (this.budget.reason !== SPENT) {
+        this.budget.reason = RUN;
         if (this.queued === this.#incoming.length) {
           this.#sliceLast = now();
           break;
         }
         if (this.inflight !== null) {
-          if (this.activity !== this.#seen) {
+          if (this.budget.activity !== this.#seen) {
             // Busy: wait until it parks or finishes (either wakes the drain) or goes quiet (the next slice runs).
             this.#scheduleSlice();
             return;
@@ -279,18 +294,18 @@ export class Engine {
           this.inflight = null; // quiet: awaiting something else
         }
         // A task switch counts as a yield point, so a stream of short tasks also respects the slice.
-        if (!this.#fresh && --this.countdown <= 0 && this.checkClock()) break;
+        if (!this.#fresh && --this.budget.countdown <= 0 && this.checkClock()) break;
         this.#fresh = false;
-        if (this.countdown > SWITCH_INTERVAL) {
-          this.#passed += this.#interval - this.countdown;
-          this.#interval = this.countdown = SWITCH_INTERVAL;
+        if (this.budget.countdown > SWITCH_INTERVAL) {
+          this.#passed += this.#interval - this.budget.countdown;
+          this.#interval = this.budget.countdown = SWITCH_INTERVAL;
         }
         this.#pick().run();
       }
     } finally {
       this.#draining = false;
     }
-    if (this.#incoming.length > 0 || (this.reason === SPENT && this.queued > 0)) this.#scheduleSlice();
+    if (this.#incoming.length > 0 || (this.budget.reason === SPENT && this.queued > 0)) this.#scheduleSlice();
   }
 
   /**

@@ -5,7 +5,7 @@
 import { abortError, timeoutError } from '../internal/cancel.js';
 import { WaitNode, type WaitQueue } from '../internal/wait-queue.js';
 import type { WaitOptions } from '../types.js';
-import { PREEMPT, RUN, type Engine } from './engine.js';
+import { PREEMPT, RUN, type Budget, type Engine } from './engine.js';
 import type { Scheduler } from './scheduler.js';
 
 /**
@@ -356,6 +356,9 @@ export const PRIORITIES: readonly TaskPriority[] = ['high', 'normal', 'low'];
 
 const RESOLVED = Promise.resolve();
 
+/** `budget.activity` wraps here, staying a small integer. */
+const ACTIVITY_MASK = 0x3fffffff;
+
 let captured: (value: never) => void;
 function capture(resolve: (value: never) => void): void {
   captured = resolve;
@@ -471,7 +474,7 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
     if (this.#kind === GEN) {
       if (this.#executing) {
         // Cancelled from its own code: it is closed at its next yield point.
-        if (this.engine.reason === RUN) this.engine.stop(PREEMPT);
+        if (this.engine.budget.reason === RUN) this.engine.stop(PREEMPT);
         return;
       }
       this.unlink();
@@ -522,6 +525,7 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
   yieldSlow(): Promise<void> {
     if (this.cancelling) return rejected(this.#result);
     const engine = this.engine;
+    const budget = engine.budget;
     if (
       !engine.checkClock() ||
       this.#kind === GEN ||
@@ -529,7 +533,7 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
       this.#resume !== undefined ||
       this.settled
     ) {
-      engine.activity++;
+      budget.activity = (budget.activity + 1) & ACTIVITY_MASK;
       return RESOLVED;
     }
     // Park until the engine picks this task again.
@@ -542,7 +546,7 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
   /** `ctx.shouldYield()`. */
   shouldGiveWay(): boolean {
     const engine = this.engine;
-    return this.cancelling || (--engine.countdown <= 0 && engine.checkClock());
+    return this.cancelling || (--engine.budget.countdown <= 0 && engine.checkClock());
   }
 
   finish(status: Settled, value: unknown): void {
@@ -582,7 +586,7 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
     this.#fn = undefined;
     let result: unknown;
     const engine = this.engine;
-    const activity = engine.activity;
+    const activity = engine.budget.activity;
     this.#executing = true;
     try {
       result = fn(new Context(this));
@@ -707,8 +711,9 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
       return;
     }
     const engine = this.engine;
-    engine.activity++;
-    if (--engine.countdown <= 0 && engine.checkClock()) {
+    const budget = engine.budget;
+    budget.activity = (budget.activity + 1) & ACTIVITY_MASK;
+    if (--budget.countdown <= 0 && engine.checkClock()) {
       engine.ready(this);
       return;
     }
@@ -719,8 +724,9 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
 /**
  * The hot loop of generator tasks, kept small and apart so that it stays optimised: resumes `gen` through its yield
  * points while the slice lasts. Returns the step that needs attention: the last one, a yielded promise, or the yield
- * point where the slice ran out. `next` is `gen.next`, looked up once: every generator function gives its objects a
- * shape of their own, so looking it up at each step would be a polymorphic property load.
+ * point where the slice ran out. The countdown is kept in a local while the loop runs; a stop (the task cancelled
+ * from its own code) is still seen at the next yield point through `budget.reason`. `next` is `gen.next`, looked up
+ * once: every generator function gives its objects a shape of their own.
  */
 function spin(
   engine: Engine,
@@ -728,11 +734,24 @@ function spin(
   next: Generator<unknown, unknown, unknown>['next'],
   step: IteratorResult<unknown, unknown>,
 ): IteratorResult<unknown, unknown> {
+  const budget = engine.budget;
   for (;;) {
-    if (step.done) return step;
-    const value = step.value;
-    if (value !== undefined && isThenable(value)) return step;
-    if (--engine.countdown <= 0 && engine.checkClock()) return step;
+    let left = budget.countdown;
+    for (;;) {
+      if (step.done) {
+        budget.countdown = left;
+        return step;
+      }
+      const value = step.value;
+      if (value !== undefined && isThenable(value)) {
+        budget.countdown = left;
+        return step;
+      }
+      if (--left <= 0 || budget.reason !== RUN) break;
+      step = next.call(gen);
+    }
+    budget.countdown = left;
+    if (engine.checkClock()) return step;
     step = next.call(gen);
   }
 }
@@ -749,10 +768,12 @@ export function rejected(reason: unknown): Promise<never> {
 class Context implements TaskContext {
   readonly #task: TaskImpl;
   readonly #engine: Engine;
+  readonly #budget: Budget;
 
   constructor(task: TaskImpl) {
     this.#task = task;
     this.#engine = task.engine;
+    this.#budget = task.engine.budget;
   }
 
   get signal(): AbortSignal {
@@ -765,9 +786,9 @@ class Context implements TaskContext {
 
   yield(): Promise<void> {
     // The fast path: a decrement and a compare while the slice lasts.
-    const engine = this.#engine;
-    if (--engine.countdown > 0 && !this.#task.cancelling) {
-      engine.activity++;
+    const budget = this.#budget;
+    if (--budget.countdown > 0 && !this.#task.cancelling) {
+      budget.activity = (budget.activity + 1) & ACTIVITY_MASK;
       return RESOLVED;
     }
     return this.#task.yieldSlow();
