@@ -15,7 +15,8 @@ function captureResolve(resolve: (value: unknown) => void): void {
   capturedResolve = resolve;
 }
 
-function ignore(): void {}
+/** Does nothing: the settled state of a waiter's resolve function, and a placeholder for dropped callbacks. */
+export function ignore(): void {}
 
 /**
  * A queued waiter settled by its owner. Subclasses add their own data (weight, value) and implement

@@ -1,4 +1,4 @@
-import { Waiter, abortError } from '../internal/cancel.js';
+import { Waiter, abortError, ignore } from '../internal/cancel.js';
 import { describe } from '../internal/validate.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 
@@ -189,9 +189,10 @@ export type LimitedFunction<Arguments extends unknown[], ReturnType> = ((
 /** A queued or running call. Admitted, it resolves with itself and {@link startTask} calls its function. */
 class LimitTask extends Waiter<LimitTask> {
   constructor(
-    readonly fn: (...args: unknown[]) => unknown,
+    /** Dropped once called. */
+    public fn: (...args: unknown[]) => unknown,
     /** `undefined` for the usual call without arguments, which saves an empty array per call. */
-    readonly args: unknown[] | undefined,
+    public args: unknown[] | undefined,
   ) {
     super();
   }
@@ -207,6 +208,12 @@ class LimitTask extends Waiter<LimitTask> {
 class LimitState {
   active = 0;
   readonly queue = new WaitQueue<LimitTask>();
+  /**
+   * The call started last, emptied and kept alive on purpose: V8 throws away the optimised code compiled against an
+   * object layout once no object uses it, which a full GC between two bursts of calls would otherwise cause (see
+   * `PermitQueue.lastAdmitted`).
+   */
+  lastStarted: LimitTask | undefined = undefined;
   /** Ends a running call; one function per limiter, so that finishing a call allocates no closure. */
   readonly settled = (): void => this.finish();
   /** Starts an admitted call; one function per limiter, so that tasks need not point back to their limiter. */
@@ -245,6 +252,9 @@ class LimitState {
  */
 function startTask(state: LimitState, task: LimitTask): unknown {
   const { fn, args } = task;
+  task.fn = ignore;
+  task.args = undefined;
+  state.lastStarted = task;
   let result: unknown;
   let settled: Promise<unknown>;
   try {
@@ -284,8 +294,6 @@ function makeState(where: string, options: number | LimitOptions): LimitState {
   }
   return new LimitState(concurrency as number, rejectOnClear);
 }
-
-function ignore(): void {}
 
 function sliceArguments(args: IArguments): unknown[] {
   return Array.prototype.slice.call(args, 1) as unknown[];

@@ -3,7 +3,7 @@
  * weighted waiters. Internal: the public classes validate their arguments and delegate here.
  */
 import { ClosedError } from '../errors.js';
-import { Waiter, timeoutError, waitOptionsError } from '../internal/cancel.js';
+import { Waiter, ignore, timeoutError, waitOptionsError } from '../internal/cancel.js';
 import { OwnedPermit, type PermitOwner } from '../internal/permit.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import type { Permit, WaitOptions } from '../types.js';
@@ -75,7 +75,8 @@ class AcquireWaiter extends QueuedWaiter {
  */
 class RunTask extends QueuedWaiter {
   constructor(
-    readonly fn: () => unknown,
+    /** Dropped once called. */
+    public fn: () => unknown,
     readonly amount: number,
   ) {
     super();
@@ -119,6 +120,7 @@ class CancellableRunTask extends RunTask {
  */
 function startRun(owner: PermitQueue, task: RunTask): unknown {
   const { fn, amount } = task;
+  task.fn = ignore; // the task may be kept as `lastAdmitted`
   let result: unknown;
   let settled: Promise<unknown>;
   try {
@@ -146,6 +148,14 @@ export class PermitQueue implements PermitOwner {
   readonly releaseOne = (): void => this.releasePermit(1);
   /** Starts an admitted `run` task; one function per queue, so that tasks need not point back to it. */
   private readonly start = (task: unknown): unknown => startRun(this, task as RunTask);
+  /**
+   * The waiter admitted last, kept alive on purpose. V8 keeps an object layout (hidden class) alive only while some
+   * object uses it, and throws away the optimised code compiled against a layout once it is collected. Without this,
+   * a full GC between two bursts of contention (every waiter gone) deoptimises the whole acquire/release path and
+   * the next burst starts in the interpreter: 10k contending `Mutex` tasks right after a full GC took twice as long.
+   * An admitted waiter holds nothing but, at most, a reference back to this queue.
+   */
+  lastAdmitted: QueuedWaiter | undefined = undefined;
   private closed = false;
   private closeReason: unknown = undefined;
   private hasCloseReason = false;
@@ -253,6 +263,7 @@ export class PermitQueue implements PermitOwner {
     while (head !== undefined && head.weight <= this.available) {
       this.available -= head.weight;
       this.queue.shift();
+      this.lastAdmitted = head;
       head.admit(this);
       head = this.queue.peek();
     }
