@@ -32,9 +32,9 @@ export class ClosedError extends Error {
    */
   constructor(message = 'closed', options?: ErrorOptions) {
     super(message, options);
+    this.name = 'ClosedError';
   }
 }
-ClosedError.prototype.name = 'ClosedError';
 
 /**
  * A `send` on a closed channel, or a `receive` on a channel that is closed and drained.
@@ -57,9 +57,9 @@ export class ChannelClosedError extends ClosedError {
    */
   constructor(message = 'channel closed', options?: ErrorOptions) {
     super(message, options);
+    this.name = 'ChannelClosedError';
   }
 }
-ChannelClosedError.prototype.name = 'ChannelClosedError';
 
 /**
  * A task submitted to a `WorkerPool` after `close()`, or a task dropped by `close({ force: true })`.
@@ -82,9 +82,9 @@ export class PoolClosedError extends ClosedError {
    */
   constructor(message = 'pool closed', options?: ErrorOptions) {
     super(message, options);
+    this.name = 'PoolClosedError';
   }
 }
-PoolClosedError.prototype.name = 'PoolClosedError';
 
 /**
  * A bounded queue refused a new entry (for example `WorkerPool` with `maxQueue` reached). The entry was never
@@ -110,9 +110,9 @@ export class QueueFullError extends Error {
    */
   constructor(message = 'queue full', options?: ErrorOptions) {
     super(message, options);
+    this.name = 'QueueFullError';
   }
 }
-QueueFullError.prototype.name = 'QueueFullError';
 
 /**
  * Options of {@link WorkerCrashedError}.
@@ -157,7 +157,7 @@ export class WorkerCrashedError extends Error {
    */
   constructor(message = 'worker crashed', options?: WorkerCrashedErrorOptions) {
     super(message, options);
+    this.name = 'WorkerCrashedError';
     this.exitCode = options?.exitCode;
   }
 }
-WorkerCrashedError.prototype.name = 'WorkerCrashedError';

@@ -4,7 +4,7 @@
  * closures; the link always removes its listener and clears its timer, whichever way the wait ends.
  */
 import type { WaitOptions } from '../types.js';
-import { describe } from './validate.js';
+import { invalid, nonNegativeNumberError } from './validate.js';
 import { WaitNode } from './wait-queue.js';
 
 /** setTimeout's largest delay; longer timeouts are capped here instead of firing at once. */
@@ -118,24 +118,16 @@ export function abortError(message = 'This operation was aborted'): DOMException
 export function waitOptionsError(where: string, opts: WaitOptions | undefined): unknown {
   if (opts === undefined) return undefined;
   if (opts === null || typeof opts !== 'object') {
-    return new TypeError(`${where}: options must be an object, got ${describe(opts)}`);
+    return invalid(where, 'options must be an object', opts);
   }
   const { signal, timeout } = opts;
   if (timeout !== undefined) {
-    if (typeof timeout !== 'number') {
-      return new TypeError(
-        `${where}: timeout must be a non-negative number of milliseconds, got ${describe(timeout)}`,
-      );
-    }
-    if (Number.isNaN(timeout) || timeout < 0) {
-      return new RangeError(
-        `${where}: timeout must be a non-negative number of milliseconds, got ${describe(timeout)}`,
-      );
-    }
+    const error = nonNegativeNumberError(where, 'timeout must be a non-negative number of milliseconds', timeout);
+    if (error !== undefined) return error;
   }
   if (signal !== undefined) {
     if (!isAbortSignal(signal)) {
-      return new TypeError(`${where}: signal must be an AbortSignal, got ${describe(signal)}`);
+      return invalid(where, 'signal must be an AbortSignal', signal);
     }
     if (signal.aborted) return signal.reason as unknown;
   }

@@ -24,19 +24,23 @@ export function describe(value: unknown): string {
   }
 }
 
+/**
+ * The error for a bad argument: `${where}: ${rule}, got ${value}`, a `TypeError` when `value` has the wrong type
+ * and a `RangeError` when it is of the right type but out of range.
+ */
+export function invalid(where: string, rule: string, value: unknown, outOfRange = false): TypeError | RangeError {
+  const message = `${where}: ${rule}, got ${describe(value)}`;
+  return outOfRange ? new RangeError(message) : new TypeError(message);
+}
+
 /** The error for a value that is not a positive integer, or `undefined` when it is one. */
 export function positiveIntegerError(
   where: string,
   name: string,
   value: unknown,
 ): TypeError | RangeError | undefined {
-  if (typeof value !== 'number') {
-    return new TypeError(`${where}: ${name} must be a positive integer, got ${describe(value)}`);
-  }
-  if (!Number.isInteger(value) || value < 1) {
-    return new RangeError(`${where}: ${name} must be a positive integer, got ${describe(value)}`);
-  }
-  return undefined;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1) return undefined;
+  return invalid(where, `${name} must be a positive integer`, value, typeof value === 'number');
 }
 
 /** Throws unless `value` is a positive integer. */
@@ -45,27 +49,31 @@ export function assertPositiveInteger(where: string, name: string, value: unknow
   if (error !== undefined) throw error;
 }
 
-/** Throws unless `value` is a non-negative number (Infinity allowed). */
+/** The error for a value that is not a non-negative number (`Infinity` allowed, `NaN` not), or `undefined`. */
+export function nonNegativeNumberError(
+  where: string,
+  rule: string,
+  value: unknown,
+): TypeError | RangeError | undefined {
+  if (typeof value === 'number' && value >= 0) return undefined;
+  return invalid(where, rule, value, typeof value === 'number');
+}
+
+/** Throws unless `value` is a non-negative number (`Infinity` allowed, `NaN` not). */
 export function assertNonNegativeNumber(
   where: string,
   name: string,
   value: unknown,
 ): asserts value is number {
-  if (typeof value !== 'number') {
-    throw new TypeError(`${where}: ${name} must be a non-negative number, got ${describe(value)}`);
-  }
-  if (Number.isNaN(value) || value < 0) {
-    throw new RangeError(`${where}: ${name} must be a non-negative number, got ${describe(value)}`);
-  }
+  const error = nonNegativeNumberError(where, `${name} must be a non-negative number`, value);
+  if (error !== undefined) throw error;
 }
 
-/** Throws unless `value` is a function. */
+/** Throws a `TypeError` unless `value` is a function. */
 export function assertFunction(
   where: string,
   name: string,
   value: unknown,
 ): asserts value is (...args: never[]) => unknown {
-  if (typeof value !== 'function') {
-    throw new TypeError(`${where}: ${name} must be a function, got ${describe(value)}`);
-  }
+  if (typeof value !== 'function') throw invalid(where, `${name} must be a function`, value);
 }

@@ -1,5 +1,5 @@
 import { Waiter, abortError, ignore } from '../internal/cancel.js';
-import { describe } from '../internal/validate.js';
+import { invalid } from '../internal/validate.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 
 /**
@@ -274,10 +274,13 @@ function startTask(state: LimitState, task: LimitTask): unknown {
 }
 
 function concurrencyError(where: string, value: unknown): TypeError | RangeError | undefined {
-  const message = `${where}: concurrency must be an integer from 1 up, or Infinity, got ${describe(value)}`;
-  if (typeof value !== 'number') return new TypeError(message);
-  if (!(Number.isInteger(value) || value === Infinity) || value < 1) return new RangeError(message);
-  return undefined;
+  if (typeof value === 'number' && (Number.isInteger(value) || value === Infinity) && value >= 1) return undefined;
+  return invalid(
+    where,
+    'concurrency must be an integer from 1 up, or Infinity',
+    value,
+    typeof value === 'number',
+  );
 }
 
 function makeState(where: string, options: number | LimitOptions): LimitState {
@@ -290,7 +293,7 @@ function makeState(where: string, options: number | LimitOptions): LimitState {
   const error = concurrencyError(where, concurrency);
   if (error !== undefined) throw error;
   if (typeof rejectOnClear !== 'boolean') {
-    throw new TypeError(`${where}: rejectOnClear must be a boolean, got ${describe(rejectOnClear)}`);
+    throw invalid(where, 'rejectOnClear must be a boolean', rejectOnClear);
   }
   return new LimitState(concurrency as number, rejectOnClear);
 }
@@ -333,7 +336,7 @@ function createLimiter(where: string, options: number | LimitOptions): LimitFunc
 
   function limited(fn: (...args: unknown[]) => unknown): Promise<unknown> {
     if (typeof fn !== 'function') {
-      return Promise.reject(new TypeError(`limit: fn must be a function, got ${describe(fn)}`));
+      return Promise.reject(invalid('limit', 'fn must be a function', fn));
     }
     // `arguments` instead of a rest parameter: most calls pass no arguments and then allocate no array.
     // eslint-disable-next-line prefer-rest-params
@@ -352,7 +355,7 @@ function createLimiter(where: string, options: number | LimitOptions): LimitFunc
     mapper: (input: Input, index: number) => PromiseLike<ReturnType> | ReturnType,
   ): Promise<ReturnType[]> {
     if (typeof mapper !== 'function') {
-      throw new TypeError(`limit.map: mapper must be a function, got ${describe(mapper)}`);
+      throw invalid('limit.map', 'mapper must be a function', mapper);
     }
     const results: Promise<unknown>[] = [];
     try {
@@ -411,7 +414,7 @@ export function limitFunction<Arguments extends unknown[], ReturnType>(
   options: number | LimitOptions,
 ): LimitedFunction<Arguments, ReturnType> {
   if (typeof fn !== 'function') {
-    throw new TypeError(`limitFunction: fn must be a function, got ${describe(fn)}`);
+    throw invalid('limitFunction', 'fn must be a function', fn);
   }
   const lim = createLimiter('limitFunction', options);
   const limited = (...args: Arguments): Promise<ReturnType> => lim(fn, ...args);

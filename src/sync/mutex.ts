@@ -1,4 +1,4 @@
-import { describe } from '../internal/validate.js';
+import { invalid } from '../internal/validate.js';
 import type { Permit, WaitOptions } from '../types.js';
 import { PermitQueue } from './permit-queue.js';
 
@@ -144,7 +144,7 @@ export class Mutex {
    */
   run<T>(fn: () => T | PromiseLike<T>, opts?: WaitOptions): Promise<T> {
     if (typeof fn !== 'function') {
-      return Promise.reject(new TypeError(`Mutex.run: fn must be a function, got ${describe(fn)}`));
+      return Promise.reject(invalid('Mutex.run', 'fn must be a function', fn));
     }
     return this.permits.run(fn, 1, opts);
   }

@@ -1,6 +1,6 @@
 import { Waiter, timeoutError, waitOptionsError } from '../internal/cancel.js';
 import { OwnedPermit, type PermitOwner } from '../internal/permit.js';
-import { describe } from '../internal/validate.js';
+import { invalid } from '../internal/validate.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import type { Permit, WaitOptions } from '../types.js';
 
@@ -294,9 +294,7 @@ export class RWLock {
 
   private async runHolding<T>(write: boolean, fn: () => T | PromiseLike<T>, opts?: WaitOptions): Promise<T> {
     if (typeof fn !== 'function') {
-      throw new TypeError(
-        `RWLock.${write ? 'runWrite' : 'runRead'}: fn must be a function, got ${describe(fn)}`,
-      );
+      throw invalid(write ? 'RWLock.runWrite' : 'RWLock.runRead', 'fn must be a function', fn);
     }
     const permit = await this.state.enter(write, opts);
     try {

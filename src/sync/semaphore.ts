@@ -1,4 +1,4 @@
-import { assertPositiveInteger, describe, positiveIntegerError } from '../internal/validate.js';
+import { assertPositiveInteger, invalid, positiveIntegerError } from '../internal/validate.js';
 import type { Permit, WaitOptions } from '../types.js';
 import { PermitQueue } from './permit-queue.js';
 
@@ -231,7 +231,7 @@ export class Semaphore {
    */
   run<T>(fn: () => T | PromiseLike<T>, opts?: SemaphoreRunOptions): Promise<T> {
     if (typeof fn !== 'function') {
-      return Promise.reject(new TypeError(`Semaphore.run: fn must be a function, got ${describe(fn)}`));
+      return Promise.reject(invalid('Semaphore.run', 'fn must be a function', fn));
     }
     let weight: unknown = 1;
     if (opts !== null && typeof opts === 'object' && opts.weight !== undefined) {
