@@ -25,7 +25,7 @@ const budgets: Record<string, Budget> = {
   weft: { all: 25_500 },
   'weft/sync': { all: 4_400, one: 3_000 },
   'weft/channel': { all: 5_500 },
-  'weft/scheduler': { all: 5_700 },
+  'weft/scheduler': { all: 5_900 },
   'weft/pool': { all: 9_100 },
   'weft/worker': { all: 4_200 },
   'weft/shared': { all: 7_400 },

@@ -1,7 +1,7 @@
 /**
  * An intrusive FIFO on a power-of-two ring buffer: O(1) push and shift, O(1) removal of any node, no allocation per
  * node. Waiters extend {@link WaitNode}, which records the node's slot, so a cancelled waiter is taken out at once:
- * its slot becomes a hole that shift and push skip or reclaim, and the node itself is no longer referenced.
+ * its slot becomes a hole, which shift skips and the next resize reclaims, and the node is no longer referenced.
  *
  * Why not a linked list: a queue of thousands of young waiters chained by `next`/`prev` pointers is slow to
  * scavenge (the collector can only follow the chain one node at a time) and every link write goes through the
@@ -62,11 +62,6 @@ export class WaitQueue<N extends WaitNode> {
     return undefined;
   }
 
-  /** Whether `node` is queued here. */
-  has(node: N): boolean {
-    return node.queueIndex >= 0 && this.slots[node.queueIndex] === node;
-  }
-
   /** Takes `node` out if it is queued here; returns whether it was. */
   remove(node: N): boolean {
     const index = node.queueIndex;
@@ -75,25 +70,13 @@ export class WaitQueue<N extends WaitNode> {
     node.queueIndex = -1;
     this.length--;
     if (index === this.head) this.dropHead();
-    else if (index === ((this.head + this.span - 1) & (this.slots.length - 1))) this.dropTail();
     return true;
   }
 
   /** Takes every node out and returns them oldest first. */
   drain(): N[] {
-    const nodes = new Array<N>(this.length);
-    const mask = this.slots.length - 1;
-    let count = 0;
-    for (let offset = 0; offset < this.span; offset++) {
-      const index = (this.head + offset) & mask;
-      const node = this.slots[index];
-      if (node === undefined) continue;
-      this.slots[index] = undefined;
-      node.queueIndex = -1;
-      nodes[count++] = node;
-    }
-    this.length = 0;
-    this.reset();
+    const nodes: N[] = [];
+    for (let node = this.shift(); node !== undefined; node = this.shift()) nodes.push(node);
     return nodes;
   }
 
@@ -111,15 +94,6 @@ export class WaitQueue<N extends WaitNode> {
       span--;
     } while (this.slots[head] === undefined);
     this.head = head;
-    this.span = span;
-  }
-
-  /** The last slot in use was just emptied: shortens the span past any holes (the head holds a node). */
-  private dropTail(): void {
-    const mask = this.slots.length - 1;
-    let span = this.span;
-    do span--;
-    while (this.slots[(this.head + span - 1) & mask] === undefined);
     this.span = span;
   }
 
