@@ -122,7 +122,11 @@ export function waitOptionsError(where: string, opts: WaitOptions | undefined): 
   }
   const { signal, timeout } = opts;
   if (timeout !== undefined) {
-    const error = nonNegativeNumberError(where, 'timeout must be a non-negative number of milliseconds', timeout);
+    const error = nonNegativeNumberError(
+      where,
+      'timeout must be a non-negative number of milliseconds',
+      timeout,
+    );
     if (error !== undefined) return error;
   }
   if (signal !== undefined) {

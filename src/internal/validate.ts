@@ -28,7 +28,12 @@ export function describe(value: unknown): string {
  * The error for a bad argument: `${where}: ${rule}, got ${value}`, a `TypeError` when `value` has the wrong type
  * and a `RangeError` when it is of the right type but out of range.
  */
-export function invalid(where: string, rule: string, value: unknown, outOfRange = false): TypeError | RangeError {
+export function invalid(
+  where: string,
+  rule: string,
+  value: unknown,
+  outOfRange = false,
+): TypeError | RangeError {
   const message = `${where}: ${rule}, got ${describe(value)}`;
   return outOfRange ? new RangeError(message) : new TypeError(message);
 }

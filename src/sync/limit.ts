@@ -274,7 +274,8 @@ function startTask(state: LimitState, task: LimitTask): unknown {
 }
 
 function concurrencyError(where: string, value: unknown): TypeError | RangeError | undefined {
-  if (typeof value === 'number' && (Number.isInteger(value) || value === Infinity) && value >= 1) return undefined;
+  if (typeof value === 'number' && (Number.isInteger(value) || value === Infinity) && value >= 1)
+    return undefined;
   return invalid(
     where,
     'concurrency must be an integer from 1 up, or Infinity',
