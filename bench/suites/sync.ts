@@ -205,7 +205,7 @@ async function throughput(n: number, run: (fn: Task) => Promise<unknown>): Promi
   });
 }
 
-function limiterContenders(n: number, c: number): Contender[] {
+export function limiterContenders(n: number, c: number): Contender[] {
   return [
     { name: 'floor', kind: 'floor', sample: () => throughput(n, floorLimit(c)) },
     {

@@ -15,6 +15,13 @@ function captureResolve(resolve: (value: unknown) => void): void {
   capturedResolve = resolve;
 }
 
+let resolvedPromise: Promise<void> | undefined;
+
+/** One shared, already fulfilled promise, for `.then(fn)` reactions that need no value. */
+export function resolved(): Promise<void> {
+  return (resolvedPromise ??= Promise.resolve());
+}
+
 /** Does nothing: the settled state of a waiter's resolve function, and a placeholder for dropped callbacks. */
 export function ignore(): void {}
 

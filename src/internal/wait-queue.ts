@@ -13,13 +13,16 @@ export class WaitNode {
   queueIndex = -1;
 }
 
-/** The ring's smallest size, and what an emptied ring larger than {@link SHRINK_ABOVE} shrinks back to. */
+/** The ring's size once something is queued. */
 const MIN_CAPACITY = 16;
 /** An emptied ring keeps its size up to here, so a queue that fills and empties again does not regrow every time. */
 const SHRINK_ABOVE = 1024;
 
+/** The ring of a queue that never held anything: a lock per key costs no ring until someone waits for it. */
+const NO_SLOTS: never[] = [];
+
 export class WaitQueue<N extends WaitNode> {
-  private slots: (N | undefined)[] = new Array<N | undefined>(MIN_CAPACITY);
+  private slots: (N | undefined)[] = NO_SLOTS;
   /** The first slot in use; it holds a node whenever the queue is not empty. */
   private head = 0;
   /** Slots in use from `head` on, holes left by removed nodes included. */
@@ -100,7 +103,7 @@ export class WaitQueue<N extends WaitNode> {
   /** Empty: every slot is a hole already. */
   private reset(): void {
     this.head = this.span = 0;
-    if (this.slots.length > SHRINK_ABOVE) this.slots = new Array<N | undefined>(MIN_CAPACITY);
+    if (this.slots.length > SHRINK_ABOVE) this.slots = NO_SLOTS;
   }
 
   /**

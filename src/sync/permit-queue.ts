@@ -3,7 +3,7 @@
  * weighted waiters. Internal: the public classes validate their arguments and delegate here.
  */
 import { ClosedError } from '../errors.js';
-import { Waiter, ignore, timeoutError, waitOptionsError } from '../internal/cancel.js';
+import { Waiter, ignore, resolved, timeoutError, waitOptionsError } from '../internal/cancel.js';
 import { OwnedPermit, type PermitOwner } from '../internal/permit.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import type { Permit, WaitOptions } from '../types.js';
@@ -70,8 +70,8 @@ class AcquireWaiter extends QueuedWaiter {
 }
 
 /**
- * A `run(fn)` call: admitted, it resolves with itself and {@link startRun} calls `fn` holding the permits. This one
- * has neither signal nor timeout, so it needs no way back to its queue.
+ * A `run(fn)` call: admitted, it moves to the queue's `admitted` list and {@link startRun} calls `fn` holding the
+ * permits. This one has neither signal nor timeout, so it needs no way back to its queue.
  */
 class RunTask extends QueuedWaiter {
   constructor(
@@ -91,8 +91,9 @@ class RunTask extends QueuedWaiter {
   cancel(reason: unknown): void {
     this.fail(reason);
   }
-  admit(): void {
-    this.grant(this);
+  admit(owner: PermitQueue): void {
+    owner.admitted.push(this);
+    this.grant(undefined);
   }
 }
 
@@ -146,8 +147,15 @@ export class PermitQueue implements PermitOwner {
   readonly queue = new WaitQueue<QueuedWaiter>();
   /** Releases one permit; shared by every weight-1 `run` so that finishing a task allocates no closure. */
   readonly releaseOne = (): void => this.releasePermit(1);
-  /** Starts an admitted `run` task; one function per queue, so that tasks need not point back to it. */
-  private readonly start = (task: unknown): unknown => startRun(this, task as RunTask);
+  /**
+   * `run` tasks admitted whose start reaction has not run yet, in admission order. Each admission queues exactly one
+   * start reaction (the task's promise resolves with `undefined`, so at once), and reactions run in the order they
+   * were queued, so each takes the head. Resolving with `undefined` rather than the task spares V8 a slow `then`
+   * lookup on the task per call.
+   */
+  readonly admitted = new WaitQueue<RunTask>();
+  /** Starts the oldest admitted `run` task; one function per queue, so that starting allocates no closure. */
+  private readonly start = (): unknown => startRun(this, this.admitted.shift()!);
   /**
    * The waiter admitted last, kept alive on purpose. V8 keeps an object layout (hidden class) alive only while some
    * object uses it, and throws away the optimised code compiled against a layout once it is collected. Without this,
@@ -212,7 +220,8 @@ export class PermitQueue implements PermitOwner {
     const task = new RunTask(fn, weight);
     if (this.queue.length === 0 && this.available >= weight) {
       this.available -= weight;
-      return Promise.resolve(task).then(this.start) as Promise<T>;
+      this.admitted.push(task);
+      return resolved().then(this.start) as Promise<T>;
     }
     this.queue.push(task);
     return task.wait(undefined, undefined).then(this.start) as Promise<T>;
@@ -228,7 +237,8 @@ export class PermitQueue implements PermitOwner {
     if (error !== undefined) return Promise.reject(error);
     if (this.queue.length === 0 && this.available >= weight) {
       this.available -= weight;
-      return Promise.resolve(new RunTask(fn, weight)).then(this.start) as Promise<T>;
+      this.admitted.push(new RunTask(fn, weight));
+      return resolved().then(this.start) as Promise<T>;
     }
     const { signal, timeout } = opts!;
     if (timeout === 0) return Promise.reject(timeoutError(this.names.run, 0));

@@ -49,6 +49,47 @@ describe('limit: validation messages', () => {
   });
 });
 
+describe('limit: raising concurrency', () => {
+  it('starts a call made right after concurrency went up, before the catch-up microtask', async () => {
+    const lim = limit(1);
+    let release!: () => void;
+    const first = lim(() => new Promise<void>((resolve) => (release = resolve)));
+    const second = lim(async () => 'second');
+    lim.concurrency = 3;
+    const third = lim(async () => 'third'); // admitted at once, together with `second`
+    expect(await third).toBe('third');
+    expect(await second).toBe('second');
+    expect(lim.activeCount).toBe(1);
+    release();
+    await first;
+    expect([lim.activeCount, lim.pendingCount]).toEqual([0, 0]);
+  });
+
+  it('settles every call exactly once when concurrency changes between synchronous calls', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4 })), { minLength: 1, maxLength: 30 }),
+        async (ops) => {
+          const lim = limit(1);
+          const settled: number[] = [];
+          const calls: Promise<unknown>[] = [];
+          for (const [index, op] of ops.entries()) {
+            if (op === 0) {
+              calls.push(lim(async () => index).then((value) => settled.push(value)));
+            } else {
+              lim.concurrency = op;
+            }
+          }
+          await Promise.all(calls);
+          const expected = ops.flatMap((op, index) => (op === 0 ? [index] : []));
+          expect([...settled].sort((a, b) => a - b)).toEqual(expected);
+          expect([lim.activeCount, lim.pendingCount]).toEqual([0, 0]);
+        },
+      ),
+    );
+  });
+});
+
 describe('limitFunction', () => {
   it('exposes activeCount, pendingCount and a settable concurrency of its limiter', async () => {
     let release!: () => void;
