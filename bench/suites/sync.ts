@@ -205,7 +205,7 @@ async function throughput(n: number, run: (fn: Task) => Promise<unknown>): Promi
   });
 }
 
-export function limiterContenders(n: number, c: number): Contender[] {
+function limiterContenders(n: number, c: number): Contender[] {
   return [
     { name: 'floor', kind: 'floor', sample: () => throughput(n, floorLimit(c)) },
     {
@@ -567,7 +567,7 @@ const suite: Suite = {
   ].join(' '),
   async run({ quick, log }): Promise<ScenarioResult[]> {
     const tasks = quick ? 10_000 : 100_000;
-    const rounds = quick ? 3 : 7;
+    const rounds = quick ? 3 : 11;
     const warmup = quick ? 1 : 2;
     const results: ScenarioResult[] = [];
     for (const c of [1, 10, 100]) {

@@ -92,7 +92,7 @@ class RunTask extends QueuedWaiter {
     this.fail(reason);
   }
   admit(owner: PermitQueue): void {
-    owner.admitted.push(this);
+    owner.runner!.admitted.push(this);
     this.grant(undefined);
   }
 }
@@ -119,7 +119,8 @@ class CancellableRunTask extends RunTask {
  * Runs an admitted task's function and gives its permits back once the result settles. It runs as a reaction to a
  * promise the caller created, so `fn` always starts asynchronously and inside the caller's async context.
  */
-function startRun(owner: PermitQueue, task: RunTask): unknown {
+function startRun(runner: Runner, task: RunTask): unknown {
+  const owner = runner.owner;
   const { fn, amount } = task;
   task.fn = ignore; // the task may be kept as `lastAdmitted`
   let result: unknown;
@@ -136,26 +137,34 @@ function startRun(owner: PermitQueue, task: RunTask): unknown {
     owner.releasePermit(amount);
     throw error;
   }
-  const release = amount === 1 ? owner.releaseOne : () => owner.releasePermit(amount);
+  const release = amount === 1 ? runner.releaseOne : () => owner.releasePermit(amount);
   settled.then(release, release);
   return settled;
+}
+
+/** What `run` needs, made by the first `run` call: most locks are only ever acquired, and a lock per key is common. */
+class Runner {
+  /**
+   * Tasks admitted whose start reaction has not run yet, in admission order. Each admission queues exactly one start
+   * reaction (the task's promise resolves with `undefined`, so at once), and reactions run in the order they were
+   * queued, so each takes the head. Resolving with `undefined` rather than the task spares V8 a slow `then` lookup
+   * on the task per call.
+   */
+  readonly admitted = new WaitQueue<RunTask>();
+  /** Starts the oldest admitted task; one function per queue, so that starting allocates no closure. */
+  readonly start = (): unknown => startRun(this, this.admitted.shift()!);
+  /** Releases one permit; shared by every weight-1 task so that finishing one allocates no closure. */
+  readonly releaseOne = (): void => this.owner.releasePermit(1);
+
+  constructor(readonly owner: PermitQueue) {}
 }
 
 export class PermitQueue implements PermitOwner {
   /** Permits free now. */
   available: number;
   readonly queue = new WaitQueue<QueuedWaiter>();
-  /** Releases one permit; shared by every weight-1 `run` so that finishing a task allocates no closure. */
-  readonly releaseOne = (): void => this.releasePermit(1);
-  /**
-   * `run` tasks admitted whose start reaction has not run yet, in admission order. Each admission queues exactly one
-   * start reaction (the task's promise resolves with `undefined`, so at once), and reactions run in the order they
-   * were queued, so each takes the head. Resolving with `undefined` rather than the task spares V8 a slow `then`
-   * lookup on the task per call.
-   */
-  readonly admitted = new WaitQueue<RunTask>();
-  /** Starts the oldest admitted `run` task; one function per queue, so that starting allocates no closure. */
-  private readonly start = (): unknown => startRun(this, this.admitted.shift()!);
+  /** Made by the first `run` call. */
+  runner: Runner | undefined = undefined;
   /**
    * The waiter admitted last, kept alive on purpose. V8 keeps an object layout (hidden class) alive only while some
    * object uses it, and throws away the optimised code compiled against a layout once it is collected. Without this,
@@ -217,14 +226,15 @@ export class PermitQueue implements PermitOwner {
   run<T>(fn: () => T | PromiseLike<T>, weight: number, opts: WaitOptions | undefined): Promise<T> {
     if (opts !== undefined || this.closed || weight > this.capacity)
       return this.runWithOptions(fn, weight, opts);
+    const runner = (this.runner ??= new Runner(this));
     const task = new RunTask(fn, weight);
     if (this.queue.length === 0 && this.available >= weight) {
       this.available -= weight;
-      this.admitted.push(task);
-      return resolved().then(this.start) as Promise<T>;
+      runner.admitted.push(task);
+      return resolved().then(runner.start) as Promise<T>;
     }
     this.queue.push(task);
-    return task.wait(undefined, undefined).then(this.start) as Promise<T>;
+    return task.wait(undefined, undefined).then(runner.start) as Promise<T>;
   }
 
   private runWithOptions<T>(
@@ -235,17 +245,18 @@ export class PermitQueue implements PermitOwner {
     const error = this.admissionError(this.names.run, weight, opts);
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- signal.reason, an option error or the close reason
     if (error !== undefined) return Promise.reject(error);
+    const runner = (this.runner ??= new Runner(this));
     if (this.queue.length === 0 && this.available >= weight) {
       this.available -= weight;
-      this.admitted.push(new RunTask(fn, weight));
-      return resolved().then(this.start) as Promise<T>;
+      runner.admitted.push(new RunTask(fn, weight));
+      return resolved().then(runner.start) as Promise<T>;
     }
     const { signal, timeout } = opts!;
     if (timeout === 0) return Promise.reject(timeoutError(this.names.run, 0));
     const armed = signal !== undefined || (timeout !== undefined && timeout !== Infinity);
     const task = armed ? new CancellableRunTask(this, fn, weight) : new RunTask(fn, weight);
     this.queue.push(task);
-    return task.wait(signal, timeout).then(this.start) as Promise<T>;
+    return task.wait(signal, timeout).then(runner.start) as Promise<T>;
   }
 
   releasePermit(amount: number): void {
