@@ -23,7 +23,7 @@ interface Budget {
 /** Budgets in bytes, minified + gzipped: a few percent over the measured sizes, so growth is a deliberate choice. */
 const budgets: Record<string, Budget> = {
   weft: { all: 25_500 },
-  'weft/sync': { all: 4_400, one: 3_000 },
+  'weft/sync': { all: 4_550, one: 3_000 },
   'weft/channel': { all: 5_500 },
   'weft/scheduler': { all: 5_900 },
   'weft/pool': { all: 9_100 },
