@@ -4,6 +4,7 @@
  *   npm run bench                 every suite
  *   npm run bench -- sync channel  only these suites (the others keep their last results)
  *   npm run bench -- --quick      fewer rounds, smaller sizes (a smoke run; results are not saved)
+ *   npm run bench -- --docs       only regenerate docs/benchmarks.md and its charts from the saved results
  */
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -79,6 +80,11 @@ async function writeDocs(): Promise<void> {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  if (args.includes('--docs')) {
+    await writeDocs();
+    console.log('wrote docs/benchmarks.md');
+    return;
+  }
   const quick = args.includes('--quick');
   const wanted = args.filter((a) => !a.startsWith('--'));
   const suites = (await loadSuites()).filter((s) => wanted.length === 0 || wanted.includes(s.name));
