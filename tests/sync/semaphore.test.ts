@@ -387,3 +387,153 @@ describe('Semaphore: model-based property', () => {
     );
   });
 });
+
+describe('Semaphore.run: every task runs its own function once, in FIFO order, within capacity', () => {
+  type Op =
+    | { kind: 'run'; weight: number; abortable: boolean }
+    | { kind: 'acquire'; weight: number }
+    | { kind: 'finish'; pick: number }
+    | { kind: 'abort'; pick: number };
+
+  it('holds for random mixes of run, acquire, finishing and aborting', async () => {
+    const op = (capacity: number): fc.Arbitrary<Op> =>
+      fc.oneof(
+        fc.record({
+          kind: fc.constant('run' as const),
+          weight: fc.integer({ min: 1, max: capacity }),
+          abortable: fc.boolean(),
+        }),
+        fc.record({ kind: fc.constant('acquire' as const), weight: fc.integer({ min: 1, max: capacity }) }),
+        fc.record({ kind: fc.constant('finish' as const), pick: fc.nat() }),
+        fc.record({ kind: fc.constant('abort' as const), pick: fc.nat() }),
+      );
+    await fc.assert(
+      fc.asyncProperty(
+        fc
+          .integer({ min: 1, max: 4 })
+          .chain((capacity) =>
+            fc.tuple(
+              fc.constant(capacity),
+              fc.array(fc.tuple(op(capacity), fc.boolean()), { maxLength: 40 }),
+            ),
+          ),
+        async ([capacity, steps]) => {
+          const sem = new Semaphore(capacity);
+          const calls = new Map<number, number>();
+          const running = new Map<number, { weight: number; finish: () => void }>();
+          const started: number[] = [];
+          const outcomes = new Map<number, unknown>();
+          const controllers = new Map<number, AbortController>();
+          const aborted = new Set<number>();
+          const order: number[] = [];
+          let inUse = 0;
+          let next = 0;
+          const check = (): void => expect(inUse).toBeLessThanOrEqual(capacity);
+          // Each step may or may not let microtasks run before the next, so admissions and starts interleave.
+          for (const [o, settle] of steps) {
+            const id = next++;
+            if (o.kind === 'run') {
+              order.push(id);
+              const controller = o.abortable ? new AbortController() : undefined;
+              if (controller) controllers.set(id, controller);
+              const fn = (): Promise<number> => {
+                calls.set(id, (calls.get(id) ?? 0) + 1);
+                started.push(id);
+                inUse += o.weight;
+                check();
+                return new Promise<number>((resolve) => {
+                  running.set(id, {
+                    weight: o.weight,
+                    finish: () => {
+                      inUse -= o.weight;
+                      resolve(id);
+                    },
+                  });
+                });
+              };
+              // No options at all for the common call, which takes the fast path.
+              const options = controller
+                ? { weight: o.weight, signal: controller.signal }
+                : o.weight === 1
+                  ? undefined
+                  : { weight: o.weight };
+              sem.run(fn, options).then(
+                (value) => outcomes.set(id, value),
+                (error: unknown) => outcomes.set(id, error),
+              );
+            } else if (o.kind === 'acquire') {
+              order.push(id);
+              void sem.acquire(o.weight).then((permit) => {
+                started.push(id);
+                inUse += o.weight;
+                check();
+                running.set(id, {
+                  weight: o.weight,
+                  finish: () => {
+                    inUse -= o.weight;
+                    permit.release();
+                  },
+                });
+              });
+            } else if (o.kind === 'finish') {
+              const ids = [...running.keys()];
+              if (ids.length > 0) {
+                const pick = ids[o.pick % ids.length]!;
+                running.get(pick)!.finish();
+                running.delete(pick);
+              }
+            } else {
+              const waiting = [...controllers.keys()].filter((k) => !started.includes(k) && !aborted.has(k));
+              if (waiting.length > 0) {
+                const pick = waiting[o.pick % waiting.length]!;
+                aborted.add(pick);
+                controllers.get(pick)!.abort();
+              }
+            }
+            if (settle) await flush(6);
+          }
+          await flush(6);
+          // Drain: finish whatever runs until everything queued has run.
+          for (let guard = 0; running.size > 0 && guard < 200; guard++) {
+            for (const [id, task] of [...running]) {
+              running.delete(id);
+              task.finish();
+            }
+            await flush(6);
+          }
+          expect(sem.available).toBe(capacity);
+          expect(sem.pending).toBe(0);
+          // Strict FIFO: what started, started in call order, and nothing but the withdrawn ones was skipped.
+          // An abort takes effect only while the task is queued; once admitted, the task runs.
+          const withdrawn = [...aborted].filter((id) => outcomes.get(id) instanceof DOMException);
+          expect(started).toEqual(order.filter((id) => !withdrawn.includes(id)));
+          for (const [id, count] of calls) {
+            expect(count).toBe(1);
+            expect(outcomes.get(id)).toBe(id);
+          }
+          for (const id of withdrawn) {
+            expect(calls.has(id)).toBe(false);
+            expect((outcomes.get(id) as DOMException).name).toBe('AbortError');
+          }
+        },
+      ),
+      {
+        numRuns: 300,
+        // A run admitted at once, then one admitted by a release in the same turn: their starts must not cross.
+        examples: [
+          [
+            [
+              2,
+              [
+                [{ kind: 'acquire', weight: 1 }, true],
+                [{ kind: 'run', weight: 1, abortable: false }, false],
+                [{ kind: 'run', weight: 1, abortable: false }, false],
+                [{ kind: 'finish', pick: 0 }, false],
+              ],
+            ],
+          ],
+        ],
+      },
+    );
+  });
+});
