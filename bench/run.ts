@@ -59,6 +59,11 @@ async function writeDocs(): Promise<void> {
     'and reports medians. Read the **x floor** column: it is what an implementation costs relative to the floor,',
     'so figures stay comparable across machines while absolute times do not.',
     '',
+    'How much to trust a figure: the recorded runs come from a shared 2-core VM, where a ratio moves by about',
+    '±0.15 from one run to the next, so read 1.10 and 1.20 as the same. Thread round trips there are bimodal (a',
+    'wake-up takes about 20 µs or about 70 µs, depending on the state of the machine during the sample), so the',
+    "pool latency medians depend on how many of a contender's samples landed in the fast mode.",
+    '',
   ];
   for (const suite of saved) {
     out.push(
