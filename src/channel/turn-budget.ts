@@ -19,6 +19,8 @@
  * this module loads, so test frameworks' fake timers installed later cannot freeze a channel.
  */
 
+import { pendingPromise, resolved, takeResolve } from '../internal/promise.js';
+
 /** Immediate completions between two clock reads. */
 export const CHECK_EVERY = 64;
 
@@ -37,13 +39,6 @@ let sliceStart = 0;
 let parkedSettles: Settle[] = [];
 let parkedValues: unknown[] = [];
 
-const RESOLVED: Promise<void> = Promise.resolve();
-
-let capturedSettle: Settle;
-function captureSettle(resolve: Settle): void {
-  capturedSettle = resolve;
-}
-
 /** A promise for `value` that is settled now, or at the next macrotask turn when the slice is spent. */
 export function settleNow<T>(value: T): Promise<T> {
   if (++count < CHECK_EVERY || !sliceSpent()) return Promise.resolve(value);
@@ -52,7 +47,7 @@ export function settleNow<T>(value: T): Promise<T> {
 
 /** {@link settleNow} for `void`: a shared resolved promise on the fast path. */
 export function settleVoidNow(): Promise<void> {
-  if (++count < CHECK_EVERY || !sliceSpent()) return RESOLVED;
+  if (++count < CHECK_EVERY || !sliceSpent()) return resolved();
   return park(undefined);
 }
 
@@ -71,8 +66,8 @@ function sliceSpent(): boolean {
 }
 
 function park<T>(value: T): Promise<T> {
-  const promise = new Promise<T>(captureSettle as (resolve: (value: T) => void) => void);
-  parkedSettles.push(capturedSettle);
+  const promise = pendingPromise<T>();
+  parkedSettles.push(takeResolve<T>() as Settle);
   parkedValues.push(value);
   return promise;
 }

@@ -4,26 +4,12 @@
  * closures; the link always removes its listener and clears its timer, whichever way the wait ends.
  */
 import type { WaitOptions } from '../types.js';
+import { ignore, pendingPromise, takeResolve } from './promise.js';
 import { invalid, nonNegativeNumberError } from './validate.js';
 import { WaitNode } from './wait-queue.js';
 
 /** setTimeout's largest delay; longer timeouts are capped here instead of firing at once. */
 const MAX_TIMER_MS = 2_147_483_647;
-
-let capturedResolve: (value: unknown) => void;
-function captureResolve(resolve: (value: unknown) => void): void {
-  capturedResolve = resolve;
-}
-
-let resolvedPromise: Promise<void> | undefined;
-
-/** One shared, already fulfilled promise, for `.then(fn)` reactions that need no value. */
-export function resolved(): Promise<void> {
-  return (resolvedPromise ??= Promise.resolve());
-}
-
-/** Does nothing: the settled state of a waiter's resolve function, and a placeholder for dropped callbacks. */
-export function ignore(): void {}
 
 /**
  * A queued waiter settled by its owner. Subclasses add their own data (weight, value) and implement
@@ -48,8 +34,8 @@ export abstract class Waiter<T> extends WaitNode {
    * armed again after it has been granted or failed (channels reuse one finished waiter per direction).
    */
   wait(signal: AbortSignal | undefined, timeout: number | undefined): Promise<T> {
-    const promise = new Promise<T>(captureResolve as (resolve: (value: T | PromiseLike<T>) => void) => void);
-    this.settle = capturedResolve;
+    const promise = pendingPromise<T>();
+    this.settle = takeResolve<T>();
     if (signal !== undefined || (timeout !== undefined && timeout !== Infinity)) {
       this.link = new CancelLink(this as Waiter<unknown>, signal, timeout);
     }

@@ -3,6 +3,7 @@
  * engine. A task is a node of the run queues, its own abort listener (`handleEvent`) and, lazily, its own promise.
  */
 import { abortError, timeoutError } from '../internal/cancel.js';
+import { ignore, pendingPromise, resolved, takeResolve } from '../internal/promise.js';
 import { WaitNode, type WaitQueue } from '../internal/wait-queue.js';
 import type { WaitOptions } from '../types.js';
 import { PREEMPT, RUN, type Budget, type Engine } from './engine.js';
@@ -354,15 +355,8 @@ const RETURN = 2;
 
 export const PRIORITIES: readonly TaskPriority[] = ['high', 'normal', 'low'];
 
-const RESOLVED = Promise.resolve();
-
 /** `budget.activity` wraps here, staying a small integer. */
 const ACTIVITY_MASK = 0x3fffffff;
-
-let captured: (value: never) => void;
-function capture(resolve: (value: never) => void): void {
-  captured = resolve;
-}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -457,8 +451,8 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
       if (this.status === 'done') promise = Promise.resolve(this.#result);
       else if (this.status === 'failed' || this.status === 'cancelled') promise = rejected(this.#result);
       else {
-        promise = new Promise<unknown>(capture);
-        this.#settle = captured as (value: unknown) => void;
+        promise = pendingPromise<unknown>();
+        this.#settle = takeResolve<unknown>();
       }
       this.#promise = promise;
     }
@@ -534,11 +528,11 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
       this.settled
     ) {
       budget.activity = (budget.activity + 1) & ACTIVITY_MASK;
-      return RESOLVED;
+      return resolved();
     }
     // Park until the engine picks this task again.
-    const parked = new Promise<void>(capture);
-    this.#resume = captured as (value: void | PromiseLike<void>) => void;
+    const parked = pendingPromise<void>();
+    this.#resume = takeResolve<void>();
     engine.ready(this);
     return parked;
   }
@@ -756,8 +750,6 @@ function spin(
   }
 }
 
-function ignore(): void {}
-
 /** A promise rejected with `reason`, which is the caller's to choose (an abort reason need not be an Error). */
 export function rejected(reason: unknown): Promise<never> {
   // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- cancellation reasons are any value
@@ -789,7 +781,7 @@ class Context implements TaskContext {
     const budget = this.#budget;
     if (--budget.countdown > 0 && !this.#task.cancelling) {
       budget.activity = (budget.activity + 1) & ACTIVITY_MASK;
-      return RESOLVED;
+      return resolved();
     }
     return this.#task.yieldSlow();
   }

@@ -3,6 +3,7 @@
  * unchanged in Node and in browsers (no `node:` import): the thread's id, whether it may block, a way to keep Node's
  * event loop alive while an async wait is pending, and a hook that runs when a Node worker thread exits.
  */
+import { ignore } from '../internal/promise.js';
 
 interface NodeProcess {
   versions?: { node?: string };
@@ -108,8 +109,6 @@ interface Refable {
 let keepAliveTimer: Refable | null | undefined;
 let keepAliveHolds = 0;
 
-function noop(): void {}
-
 /**
  * Keeps Node's event loop alive while an async wait is pending: a pending `Atomics.waitAsync` alone does not, so a
  * thread awaiting a lock would otherwise exit. One idle interval per thread is ref'd while any wait is pending and
@@ -118,7 +117,7 @@ function noop(): void {}
 export function holdAlive(): void {
   if (keepAliveHolds++ > 0) return;
   if (keepAliveTimer === undefined) {
-    const timer = realSetInterval(noop, 0x3fffffff) as unknown;
+    const timer = realSetInterval(ignore, 0x3fffffff) as unknown;
     if (typeof timer === 'object' && timer !== null && typeof (timer as Refable).ref === 'function') {
       keepAliveTimer = timer as Refable;
     } else {

@@ -1,4 +1,5 @@
-import { Waiter, abortError, ignore, resolved } from '../internal/cancel.js';
+import { Waiter, abortError } from '../internal/cancel.js';
+import { ignore, resolved } from '../internal/promise.js';
 import { invalid } from '../internal/validate.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 

@@ -3,7 +3,8 @@
  * weighted waiters. Internal: the public classes validate their arguments and delegate here.
  */
 import { ClosedError } from '../errors.js';
-import { Waiter, ignore, resolved, timeoutError, waitOptionsError } from '../internal/cancel.js';
+import { Waiter, timeoutError, waitOptionsError } from '../internal/cancel.js';
+import { ignore, resolved } from '../internal/promise.js';
 import { OwnedPermit, type PermitOwner } from '../internal/permit.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import type { Permit, WaitOptions } from '../types.js';
