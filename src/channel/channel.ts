@@ -1,5 +1,6 @@
 import { ChannelClosedError } from '../errors.js';
 import { isAbortSignal, timeoutError, Waiter, waitOptionsError } from '../internal/cancel.js';
+import { resolved } from '../internal/promise.js';
 import { describe } from '../internal/validate.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import type { WaitOptions } from '../types.js';
@@ -516,7 +517,7 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
    */
   [Symbol.asyncDispose](): Promise<void> {
     this.close();
-    return Promise.resolve();
+    return resolved();
   }
 
   /**

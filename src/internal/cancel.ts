@@ -11,6 +11,11 @@ import { WaitNode } from './wait-queue.js';
 /** setTimeout's largest delay; longer timeouts are capped here instead of firing at once. */
 const MAX_TIMER_MS = 2_147_483_647;
 
+/** `ms` as a `setTimeout` delay: capped at the largest one timers accept, which would otherwise fire at once. */
+export function timerDelay(ms: number): number {
+  return Math.min(ms, MAX_TIMER_MS);
+}
+
 /**
  * A queued waiter settled by its owner. Subclasses add their own data (weight, value) and implement
  * {@link Waiter.cancel}, which must unlink the waiter, reject it through {@link Waiter.fail} and let the waiters
@@ -75,7 +80,7 @@ class CancelLink {
   ) {
     if (signal !== undefined) signal.addEventListener('abort', this);
     if (timeout !== undefined && timeout !== Infinity) {
-      this.timer = setTimeout(onTimeout, Math.min(timeout, MAX_TIMER_MS), this);
+      this.timer = setTimeout(onTimeout, timerDelay(timeout), this);
     }
   }
 

@@ -31,3 +31,17 @@ export function resolved(): Promise<void> {
 
 /** Does nothing: the settled state of a resolve function, a placeholder for dropped callbacks, a `catch` sink. */
 export function ignore(): void {}
+
+/** A promise rejected with `reason`, which is the caller's to choose (an abort reason need not be an Error). */
+export function rejected(reason: unknown): Promise<never> {
+  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- cancellation reasons are any value
+  return Promise.reject(reason);
+}
+
+/** Whether `value` has a callable `then`, as `await` and promise resolution decide it. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
+}

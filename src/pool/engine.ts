@@ -3,7 +3,8 @@
  * window, work stealing of tasks a busy worker has not started, cancellation, crash recovery and statistics.
  * It knows workers only through a {@link Transport}.
  */
-import { abortError, timeoutError } from '../internal/cancel.js';
+import { abortError, timeoutError, timerDelay } from '../internal/cancel.js';
+import { resolved } from '../internal/promise.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import { PoolClosedError, WorkerCrashedError } from '../errors.js';
 import {
@@ -29,7 +30,6 @@ const PIPELINE_BUDGET_MS = 1;
 /** Most tasks sent to one worker and not yet answered. */
 const MAX_WINDOW = 64;
 /** setTimeout's largest delay. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** Options after validation and defaults. */
 export interface EngineOptions {
@@ -212,7 +212,7 @@ export class Engine {
   private armHead(worker: PoolWorker): void {
     const head = worker.inflight.peek();
     if (head === undefined || head.timeout === Infinity || head.timer !== undefined || head.abandoned) return;
-    head.timer = setTimeout(onTaskTimeout, Math.min(head.timeout, MAX_TIMER_MS), head);
+    head.timer = setTimeout(onTaskTimeout, timerDelay(head.timeout), head);
   }
 
   /** An idle worker takes half of the not-yet-started tasks of the most loaded worker. */
@@ -292,7 +292,6 @@ export class Engine {
     if (worker.state !== WORKER_STARTING) return;
     worker.state = WORKER_READY;
     worker.everReady = true;
-    worker.kinds = kinds;
     let functions = this.functionNames;
     if (
       functions === undefined ||
@@ -360,12 +359,7 @@ export class Engine {
     worker.setReferenced(false);
     worker.idleSince = performance.now();
     if (worker.idleTimer === undefined && this.options.idleTimeout !== Infinity) {
-      worker.idleTimer = setTimeout(
-        onIdleCheck,
-        Math.min(this.options.idleTimeout, MAX_TIMER_MS),
-        this,
-        worker,
-      );
+      worker.idleTimer = setTimeout(onIdleCheck, timerDelay(this.options.idleTimeout), this, worker);
       (worker.idleTimer as { unref?: () => void }).unref?.();
     }
   }
@@ -381,13 +375,12 @@ export class Engine {
       (worker.idleTimer as { unref?: () => void }).unref?.();
       return;
     }
-    this.stopWorker(worker, 'idle');
+    this.stopWorker(worker);
   }
 
-  private stopWorker(worker: PoolWorker, reason: string): void {
+  private stopWorker(worker: PoolWorker): void {
     if (worker.state === WORKER_STOPPING || worker.state === WORKER_EXITED) return;
     worker.state = WORKER_STOPPING;
-    worker.stopReason = reason;
     this.clearWorkerTimers(worker);
     if (worker.handle === undefined) return;
     worker.handle.terminate();
@@ -534,19 +527,14 @@ export class Engine {
       worker.handle?.post([MSG_ABORT, task.slot, serializeError(abortError())]);
     }
     if (worker.graceTimer === undefined && this.options.abortGrace !== Infinity) {
-      worker.graceTimer = setTimeout(
-        onGraceExpired,
-        Math.min(this.options.abortGrace, MAX_TIMER_MS),
-        this,
-        worker,
-      );
+      worker.graceTimer = setTimeout(onGraceExpired, timerDelay(this.options.abortGrace), this, worker);
     }
   }
 
   /** @internal The grace period of a cancelled task ran out: replace its worker if it is still on it. */
   graceExpired(worker: PoolWorker): void {
     worker.graceTimer = undefined;
-    if (worker.inflight.peek()?.abandoned === true) this.stopWorker(worker, 'grace');
+    if (worker.inflight.peek()?.abandoned === true) this.stopWorker(worker);
   }
 
   private settle(task: Task, ok: boolean, value: unknown): void {
@@ -569,10 +557,10 @@ export class Engine {
 
   /** Resolves when the exposed functions' kinds are known (or no worker could start). */
   whenKindsKnown(): Promise<void> {
-    if (this.functionKinds !== undefined || this.forced) return Promise.resolve();
+    if (this.functionKinds !== undefined || this.forced) return resolved();
     if (this.liveWorkers() === 0) {
       // Nobody will report the kinds unless a worker starts; after close() no worker will.
-      if (this.closed) return Promise.resolve();
+      if (this.closed) return resolved();
       this.spawnBlocked = false;
       this.spawn();
     }
@@ -625,7 +613,7 @@ export class Engine {
 
   private closeIfDone(): void {
     if (!this.closed || this.pending > 0) return;
-    for (const worker of this.workers) this.stopWorker(worker, 'close');
+    for (const worker of this.workers) this.stopWorker(worker);
     if (this.workers.length === 0 && this.resolveClosing !== undefined) {
       const resolve = this.resolveClosing;
       this.resolveClosing = undefined;

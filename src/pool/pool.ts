@@ -1,4 +1,5 @@
 import { waitOptionsError } from '../internal/cancel.js';
+import { ignore } from '../internal/promise.js';
 import { describe } from '../internal/validate.js';
 import { QueueFullError } from '../errors.js';
 import type { WaitOptions } from '../types.js';
@@ -43,8 +44,6 @@ export interface PoolCloseOptions {
   /** Reject queued and running tasks with `PoolClosedError` and terminate the workers now. Default `false`. */
   force?: boolean | undefined;
 }
-
-const noop = (): void => {};
 
 /**
  * A pool of worker threads for CPU-bound work. Tasks name a function the worker file exposed (with `expose()` from
@@ -260,7 +259,7 @@ export class WorkerPool implements AsyncDisposable {
       .then(() => (engine.isGenerator(name) === true ? undefined : this.run(name, args, options)));
     return Object.assign(promise, {
       [Symbol.asyncIterator]: () => {
-        promise.catch(noop);
+        promise.catch(ignore);
         return this.stream(name, args, options);
       },
     });

@@ -35,14 +35,11 @@ export class PoolWorker {
   private revoked: number[] = [];
   /** Function name to index, from the worker's ready message. */
   functions: Map<string, number> | undefined = undefined;
-  kinds: readonly number[] = [];
   /** Tasks this worker answered for: a worker that dies before its first answer had a bad start. */
   answered = 0;
   everReady = false;
   /** The last uncaught error reported before an exit. */
   error: unknown = undefined;
-  /** Why the engine stopped it, if it did. */
-  stopReason: string | undefined = undefined;
   idleSince = 0;
   idleTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   graceTimer: ReturnType<typeof setTimeout> | undefined = undefined;

@@ -17,6 +17,7 @@
  * nothing extra. A task that is quiet already (awaiting I/O) does not hold the drain up.
  */
 import { WaitQueue } from '../internal/wait-queue.js';
+import { resolved } from '../internal/promise.js';
 import { now, queueMacrotask } from './macrotask.js';
 import type { Scheduler } from './scheduler.js';
 import type { TaskImpl } from './task.js';
@@ -190,7 +191,7 @@ export class Engine {
 
   /** Resolves once no task is left unsettled. */
   whenIdle(): Promise<void> {
-    if (this.live.size === 0) return Promise.resolve();
+    if (this.live.size === 0) return resolved();
     return new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
   }
 

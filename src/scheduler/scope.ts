@@ -1,17 +1,11 @@
-import { abortError, timeoutError, waitOptionsError } from '../internal/cancel.js';
+import { abortError, timeoutError, timerDelay, waitOptionsError } from '../internal/cancel.js';
+import { rejected } from '../internal/promise.js';
 import { describe } from '../internal/validate.js';
 import { ClosedError } from '../errors.js';
 import type { WaitOptions } from '../types.js';
 import type { Engine } from './engine.js';
 import { Scheduler, schedulerEngine, spawnTask } from './scheduler.js';
-import {
-  rejected,
-  type SpawnOptions,
-  type Task,
-  type TaskFn,
-  type TaskImpl,
-  type TaskOwner,
-} from './task.js';
+import { type SpawnOptions, type Task, type TaskFn, type TaskImpl, type TaskOwner } from './task.js';
 
 /**
  * What a {@link scope} body receives: a `spawn` whose tasks belong to the scope, and the scope's signal.
@@ -161,7 +155,7 @@ class ScopeRun<T> implements TaskOwner {
     this.#signal?.addEventListener('abort', this);
     const timeout = opts?.timeout;
     if (timeout !== undefined && timeout !== Infinity) {
-      this.#timer = setTimeout(onScopeTimeout, Math.min(timeout, 2_147_483_647), this, timeout);
+      this.#timer = setTimeout(onScopeTimeout, timerDelay(timeout), this, timeout);
     }
   }
 

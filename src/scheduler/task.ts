@@ -2,8 +2,8 @@
  * One task: what the user gets back from `spawn` (the {@link Task} interface) and its state machine inside the
  * engine. A task is a node of the run queues, its own abort listener (`handleEvent`) and, lazily, its own promise.
  */
-import { abortError, timeoutError } from '../internal/cancel.js';
-import { ignore, pendingPromise, resolved, takeResolve } from '../internal/promise.js';
+import { abortError, timeoutError, timerDelay } from '../internal/cancel.js';
+import { ignore, isThenable, pendingPromise, rejected, resolved, takeResolve } from '../internal/promise.js';
 import { WaitNode, type WaitQueue } from '../internal/wait-queue.js';
 import type { WaitOptions } from '../types.js';
 import { PREEMPT, RUN, type Budget, type Engine } from './engine.js';
@@ -358,13 +358,6 @@ export const PRIORITIES: readonly TaskPriority[] = ['high', 'normal', 'low'];
 /** `budget.activity` wraps here, staying a small integer. */
 const ACTIVITY_MASK = 0x3fffffff;
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
-    typeof (value as PromiseLike<unknown>).then === 'function'
-  );
-}
-
 function onTimeout(task: TaskImpl, ms: number): void {
   task.timer = undefined;
   task.cancel(timeoutError(task.name === undefined ? 'Task' : `Task ${JSON.stringify(task.name)}`, ms));
@@ -433,7 +426,7 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
   arm(timeout: number | undefined): void {
     this.#userSignal?.addEventListener('abort', this);
     if (timeout !== undefined && timeout !== Infinity) {
-      this.timer = setTimeout(onTimeout, Math.min(timeout, 2_147_483_647), this, timeout);
+      this.timer = setTimeout(onTimeout, timerDelay(timeout), this, timeout);
     }
   }
 
@@ -748,12 +741,6 @@ function spin(
     if (engine.checkClock()) return step;
     step = next.call(gen);
   }
-}
-
-/** A promise rejected with `reason`, which is the caller's to choose (an abort reason need not be an Error). */
-export function rejected(reason: unknown): Promise<never> {
-  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- cancellation reasons are any value
-  return Promise.reject(reason);
 }
 
 /** The `ctx` a task function receives. */

@@ -1,7 +1,7 @@
-import { isAbortSignal } from '../internal/cancel.js';
+import { isAbortSignal, timerDelay } from '../internal/cancel.js';
 import { describe } from '../internal/validate.js';
 import { hostYield } from './macrotask.js';
-import { rejected } from './task.js';
+import { rejected } from '../internal/promise.js';
 
 /**
  * Gives the event loop a turn: resolves in a later macrotask, so a loop that awaits it between chunks of work lets
@@ -100,7 +100,7 @@ class Sleeper {
     readonly resolve: (value: void | PromiseLike<void>) => void,
   ) {
     signal?.addEventListener('abort', this);
-    if (ms !== Infinity) this.#timer = setTimeout(wake, Math.min(ms, 2_147_483_647), this);
+    if (ms !== Infinity) this.#timer = setTimeout(wake, timerDelay(ms), this);
   }
 
   handleEvent(): void {

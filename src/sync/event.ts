@@ -1,4 +1,5 @@
 import { Waiter, timeoutError, waitOptionsError } from '../internal/cancel.js';
+import { resolved } from '../internal/promise.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import type { WaitOptions } from '../types.js';
 
@@ -131,7 +132,7 @@ export class Event {
     const error = waitOptionsError('Event.wait', opts);
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- signal.reason or an option error
     if (error !== undefined) return Promise.reject(error);
-    if (this.flag) return Promise.resolve();
+    if (this.flag) return resolved();
     if (opts?.timeout === 0) return Promise.reject(timeoutError('Event.wait', 0));
     const waiter = new EventWaiter(this.queue);
     this.queue.push(waiter);

@@ -21,6 +21,7 @@ import {
   deserializeError,
   serializeError,
 } from '../pool/protocol.js';
+import { isThenable } from '../internal/promise.js';
 import { queueMacrotask } from '../scheduler/macrotask.js';
 import { Context } from './context.js';
 import type { PoolPort } from './port-node.js';
@@ -135,7 +136,7 @@ export class Runtime {
     this.slotFunction[slot] = fnIndex;
     const fn = this.fns[fnIndex];
     const task = new Context(slot);
-    const start = (task.start = performance.now());
+    task.start = performance.now();
     if (fn === undefined) {
       return this.finish(
         task,
@@ -169,9 +170,7 @@ export class Runtime {
         );
         return -1;
       }
-      const end = performance.now();
-      this.push(slot, STATUS_OK, result, end - start);
-      return end;
+      return this.finish(task, STATUS_OK, result);
     }
     const iterator = iteratorOf(result);
     if (iterator === undefined) {
@@ -306,14 +305,6 @@ export class Runtime {
       return true;
     }
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as PromiseLike<unknown>).then === 'function'
-  );
 }
 
 function iteratorOf(value: unknown): Iterator<unknown> | AsyncIterator<unknown> | undefined {
