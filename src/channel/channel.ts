@@ -1,7 +1,7 @@
 import { ChannelClosedError } from '../errors.js';
 import { isAbortSignal, timeoutError, Waiter, waitOptionsError } from '../internal/cancel.js';
 import { resolved } from '../internal/promise.js';
-import { describe } from '../internal/validate.js';
+import { describe, invalid } from '../internal/validate.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import type { WaitOptions } from '../types.js';
 import type { ReceiverNode, SenderNode } from './nodes.js';
@@ -147,11 +147,11 @@ export function checkSignalOptions<O extends { signal?: AbortSignal | undefined 
   options: O,
 ): O {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+    throw invalid(where, 'options must be an object', options);
   }
   const signal: unknown = options.signal;
   if (signal !== undefined && !isAbortSignal(signal)) {
-    throw new TypeError(`${where}: signal must be an AbortSignal, got ${describe(signal)}`);
+    throw invalid(where, 'signal must be an AbortSignal', signal);
   }
   return options;
 }
@@ -159,14 +159,10 @@ export function checkSignalOptions<O extends { signal?: AbortSignal | undefined 
 /** Throws unless `capacity` is a non-negative integer or `Infinity`. */
 export function assertCapacity(where: string, capacity: unknown): asserts capacity is number {
   if (typeof capacity !== 'number') {
-    throw new TypeError(
-      `${where}: capacity must be a non-negative integer or Infinity, got ${describe(capacity)}`,
-    );
+    throw invalid(where, 'capacity must be a non-negative integer or Infinity', capacity);
   }
   if (capacity !== Infinity && !(Number.isInteger(capacity) && capacity >= 0)) {
-    throw new RangeError(
-      `${where}: capacity must be a non-negative integer or Infinity, got ${describe(capacity)}`,
-    );
+    throw invalid(where, 'capacity must be a non-negative integer or Infinity', capacity, true);
   }
 }
 
@@ -296,22 +292,20 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
     let onDrop: ((value: T) => void) | undefined;
     if (options !== undefined) {
       if (typeof options !== 'object' || options === null) {
-        throw new TypeError(`Channel: options must be an object, got ${describe(options)}`);
+        throw invalid('Channel', 'options must be an object', options);
       }
       const policy: unknown = options.overflow;
       if (policy === 'drop-oldest') overflow = DROP_OLDEST;
       else if (policy === 'drop-newest') overflow = DROP_NEWEST;
       else if (policy !== undefined && policy !== 'wait') {
-        throw new TypeError(
-          `Channel: overflow must be 'wait', 'drop-oldest' or 'drop-newest', got ${describe(policy)}`,
-        );
+        throw invalid('Channel', `overflow must be 'wait', 'drop-oldest' or 'drop-newest'`, policy);
       }
       if (overflow !== WAIT && capacity === 0) {
         throw new RangeError(`Channel: overflow ${describe(policy)} needs a capacity of at least 1, got 0`);
       }
       onDrop = options.onDrop;
       if (onDrop !== undefined && typeof onDrop !== 'function') {
-        throw new TypeError(`Channel: onDrop must be a function, got ${describe(onDrop)}`);
+        throw invalid('Channel', 'onDrop must be a function', onDrop);
       }
     }
     this.#capacity = capacity;

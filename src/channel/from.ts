@@ -1,4 +1,4 @@
-import { describe } from '../internal/validate.js';
+import { invalid } from '../internal/validate.js';
 import type { Channel } from './channel.js';
 import { Stage, type StageOptions } from './stage.js';
 
@@ -34,9 +34,7 @@ export function channelFrom<T>(
   options?: StageOptions,
 ): Channel<T> {
   if (!isIterable(source)) {
-    throw new TypeError(
-      `channelFrom: source must be an iterable or an async iterable, got ${describe(source)}`,
-    );
+    throw invalid('channelFrom', 'source must be an iterable or an async iterable', source);
   }
   const stage = new Stage<T>('channelFrom', options);
   void pump(source, stage);

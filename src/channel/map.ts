@@ -1,4 +1,4 @@
-import { assertFunction, describe, positiveIntegerError } from '../internal/validate.js';
+import { assertFunction, invalid, positiveIntegerError } from '../internal/validate.js';
 import { Channel, rejectWith } from './channel.js';
 import { Stage, type StageOptions } from './stage.js';
 
@@ -103,7 +103,7 @@ export function mapChannel<T, R>(
   options?: MapChannelOptions,
 ): Channel<R> {
   if (!(input instanceof Channel)) {
-    throw new TypeError(`mapChannel: input must be a Channel, got ${describe(input)}`);
+    throw invalid('mapChannel', 'input must be a Channel', input);
   }
   assertFunction('mapChannel', 'fn', fn);
   let concurrency = 1;
@@ -116,7 +116,7 @@ export function mapChannel<T, R>(
     }
     if (options.ordered !== undefined) {
       if (typeof options.ordered !== 'boolean') {
-        throw new TypeError(`mapChannel: ordered must be a boolean, got ${describe(options.ordered)}`);
+        throw invalid('mapChannel', 'ordered must be a boolean', options.ordered);
       }
       ordered = options.ordered;
     }

@@ -1,4 +1,4 @@
-import { describe } from '../internal/validate.js';
+import { invalid } from '../internal/validate.js';
 import { Channel } from './channel.js';
 import { recv, select, type RecvCase } from './select.js';
 import { Stage, type StageOptions } from './stage.js';
@@ -51,11 +51,11 @@ export function mergeChannels<const C extends readonly (Channel<any> | Channel<n
   options?: StageOptions,
 ): Channel<ChannelValue<C[number]>> {
   if (!Array.isArray(inputs)) {
-    throw new TypeError(`mergeChannels: inputs must be an array of Channels, got ${describe(inputs)}`);
+    throw invalid('mergeChannels', 'inputs must be an array of Channels', inputs);
   }
   inputs.forEach((input: unknown, i) => {
     if (!(input instanceof Channel)) {
-      throw new TypeError(`mergeChannels: inputs[${i}] must be a Channel, got ${describe(input)}`);
+      throw invalid('mergeChannels', `inputs[${i}] must be a Channel`, input);
     }
   });
   const stage = new Stage<ChannelValue<C[number]>>('mergeChannels', options);

@@ -1,5 +1,5 @@
 import { timeoutError, Waiter, waitOptionsError } from '../internal/cancel.js';
-import { describe } from '../internal/validate.js';
+import { invalid } from '../internal/validate.js';
 import { WaitNode, type WaitQueue } from '../internal/wait-queue.js';
 import type { WaitOptions } from '../types.js';
 import { Channel, channelCore, EMPTY, rejectWith, sendClosedError } from './channel.js';
@@ -458,7 +458,7 @@ class SendCaseImpl<T> implements SendCase<T> {
  */
 export function recv<T>(channel: Channel<T>): RecvCase<T> {
   if (!(channel instanceof Channel)) {
-    throw new TypeError(`recv: channel must be a Channel, got ${describe(channel)}`);
+    throw invalid('recv', 'channel must be a Channel', channel);
   }
   return new RecvCaseImpl(channel);
 }
@@ -484,7 +484,7 @@ export function recv<T>(channel: Channel<T>): RecvCase<T> {
  */
 export function send<T>(channel: Channel<T>, value: T): SendCase<T> {
   if (!(channel instanceof Channel)) {
-    throw new TypeError(`send: channel must be a Channel, got ${describe(channel)}`);
+    throw invalid('send', 'channel must be a Channel', channel);
   }
   return new SendCaseImpl(channel, value);
 }
@@ -576,13 +576,13 @@ export function select<const C extends readonly SelectCase<any>[]>(
 ): Promise<SelectResultOf<C> | SelectDefault>;
 export function select(cases: readonly SelectCase[], options?: SelectOptions): Promise<SelectResult> {
   if (!Array.isArray(cases)) {
-    return Promise.reject(new TypeError(`select: cases must be an array, got ${describe(cases)}`));
+    return Promise.reject(invalid('select', 'cases must be an array', cases));
   }
   let blocking = true;
   if (options !== undefined) {
     const nonBlocking: unknown = (options as SelectOptions | null)?.default;
     if (nonBlocking !== undefined && typeof nonBlocking !== 'boolean') {
-      return Promise.reject(new TypeError(`select: default must be a boolean, got ${describe(nonBlocking)}`));
+      return Promise.reject(invalid('select', 'default must be a boolean', nonBlocking));
     }
     const error = waitOptionsError('select', options);
     if (error !== undefined) return rejectWith(error);
@@ -601,9 +601,7 @@ export function select(cases: readonly SelectCase[], options?: SelectOptions): P
       if (channel.closed) return Promise.reject(sendClosedError(channelCore.closeReason(channel)));
       if (channelCore.canSend(channel)) ready++;
     } else {
-      return Promise.reject(
-        new TypeError(`select: cases[${i}] must be a case made by recv() or send(), got ${describe(item)}`),
-      );
+      return Promise.reject(invalid('select', `cases[${i}] must be a case made by recv() or send()`, item));
     }
   }
 

@@ -1,4 +1,4 @@
-import { describe } from '../internal/validate.js';
+import { invalid } from '../internal/validate.js';
 import { Channel, channelCore, checkSignalOptions } from './channel.js';
 
 /**
@@ -66,10 +66,10 @@ export interface TickerOptions {
  */
 export function ticker(intervalMs: number, options?: TickerOptions): Channel<number> {
   if (typeof intervalMs !== 'number') {
-    throw new TypeError(`ticker: intervalMs must be a positive number, got ${describe(intervalMs)}`);
+    throw invalid('ticker', 'intervalMs must be a positive number', intervalMs);
   }
   if (!(intervalMs > 0 && intervalMs !== Infinity)) {
-    throw new RangeError(`ticker: intervalMs must be a positive finite number, got ${describe(intervalMs)}`);
+    throw invalid('ticker', 'intervalMs must be a positive finite number', intervalMs, true);
   }
   const signal = options === undefined ? undefined : checkSignalOptions('ticker', options).signal;
   const ticks = new Channel<number>(1, { overflow: 'drop-newest' });

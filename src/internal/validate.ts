@@ -48,6 +48,22 @@ export function positiveIntegerError(
   return invalid(where, `${name} must be a positive integer`, value, typeof value === 'number');
 }
 
+/** Throws unless `value` is an integer from 0 up (or `Infinity`, where `infinityAllowed`). */
+export function assertNonNegativeInteger(
+  where: string,
+  name: string,
+  value: unknown,
+  infinityAllowed = false,
+): asserts value is number {
+  if (
+    typeof value === 'number' &&
+    (Number.isInteger(value) || (infinityAllowed && value === Infinity)) &&
+    value >= 0
+  )
+    return;
+  throw invalid(where, `${name} must be a non-negative integer`, value, typeof value === 'number');
+}
+
 /** Throws unless `value` is a positive integer. */
 export function assertPositiveInteger(where: string, name: string, value: unknown): asserts value is number {
   const error = positiveIntegerError(where, name, value);

@@ -1,4 +1,4 @@
-import { describe } from '../internal/validate.js';
+import { assertNonNegativeInteger, invalid, nonNegativeNumberError } from '../internal/validate.js';
 import type { EngineOptions } from './engine.js';
 import type { ResourceLimits, Transport } from './transport.js';
 
@@ -60,33 +60,20 @@ export interface WorkerPoolOptions {
 const WHERE = 'WorkerPool';
 
 function nonNegativeInteger(name: string, value: unknown, infinityAllowed: boolean): number {
-  if (typeof value !== 'number') {
-    throw new TypeError(`${WHERE}: ${name} must be a non-negative integer, got ${describe(value)}`);
-  }
-  if (!(Number.isInteger(value) || (infinityAllowed && value === Infinity)) || value < 0) {
-    throw new RangeError(`${WHERE}: ${name} must be a non-negative integer, got ${describe(value)}`);
-  }
+  assertNonNegativeInteger(WHERE, name, value, infinityAllowed);
   return value;
 }
 
 function milliseconds(name: string, value: unknown): number {
-  if (typeof value !== 'number') {
-    throw new TypeError(
-      `${WHERE}: ${name} must be a non-negative number of milliseconds, got ${describe(value)}`,
-    );
-  }
-  if (Number.isNaN(value) || value < 0) {
-    throw new RangeError(
-      `${WHERE}: ${name} must be a non-negative number of milliseconds, got ${describe(value)}`,
-    );
-  }
-  return value;
+  const error = nonNegativeNumberError(WHERE, `${name} must be a non-negative number of milliseconds`, value);
+  if (error !== undefined) throw error;
+  return value as number;
 }
 
 /** Validates the options, fills in defaults, and throws `TypeError` / `RangeError` naming a bad one. */
 export function resolveOptions(options: WorkerPoolOptions, transport: Transport): EngineOptions {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${WHERE}: options must be an object with a worker, got ${describe(options)}`);
+    throw invalid(WHERE, 'options must be an object with a worker', options);
   }
   const worker = transport.resolve(options.worker);
   const minThreads =
@@ -104,16 +91,16 @@ export function resolveOptions(options: WorkerPoolOptions, transport: Transport)
     }
   }
   const name = options.name ?? 'weft-pool';
-  if (typeof name !== 'string') throw new TypeError(`${WHERE}: name must be a string, got ${describe(name)}`);
+  if (typeof name !== 'string') throw invalid(WHERE, 'name must be a string', name);
   const { execArgv, env, resourceLimits } = options;
   if (execArgv !== undefined && (!Array.isArray(execArgv) || execArgv.some((a) => typeof a !== 'string'))) {
-    throw new TypeError(`${WHERE}: execArgv must be an array of strings, got ${describe(execArgv)}`);
+    throw invalid(WHERE, 'execArgv must be an array of strings', execArgv);
   }
   if (env !== undefined && (env === null || typeof env !== 'object')) {
-    throw new TypeError(`${WHERE}: env must be an object, got ${describe(env)}`);
+    throw invalid(WHERE, 'env must be an object', env);
   }
   if (resourceLimits !== undefined && (resourceLimits === null || typeof resourceLimits !== 'object')) {
-    throw new TypeError(`${WHERE}: resourceLimits must be an object, got ${describe(resourceLimits)}`);
+    throw invalid(WHERE, 'resourceLimits must be an object', resourceLimits);
   }
   return {
     worker,

@@ -1,6 +1,6 @@
 import { waitOptionsError } from '../internal/cancel.js';
 import { ignore } from '../internal/promise.js';
-import { describe } from '../internal/validate.js';
+import { invalid } from '../internal/validate.js';
 import { QueueFullError } from '../errors.js';
 import type { WaitOptions } from '../types.js';
 import type { WorkerApi } from './api.js';
@@ -168,16 +168,15 @@ export class WorkerPool implements AsyncDisposable {
     mode: number,
   ): Task | { error: unknown } {
     const where = `WorkerPool.${method}`;
-    if (typeof name !== 'string')
-      return { error: new TypeError(`${where}: name must be a string, got ${describe(name)}`) };
+    if (typeof name !== 'string') return { error: invalid(where, 'name must be a string', name) };
     if (args !== undefined && !Array.isArray(args)) {
-      return { error: new TypeError(`${where}: args must be an array, got ${describe(args)}`) };
+      return { error: invalid(where, 'args must be an array', args) };
     }
     const optionsError = waitOptionsError(where, options);
     if (optionsError !== undefined) return { error: optionsError };
     const transfer = options?.transfer;
     if (transfer !== undefined && !Array.isArray(transfer)) {
-      return { error: new TypeError(`${where}: transfer must be an array, got ${describe(transfer)}`) };
+      return { error: invalid(where, 'transfer must be an array', transfer) };
     }
     const engine = this.#engine;
     const refusal = engine.refusal();
@@ -284,9 +283,7 @@ export class WorkerPool implements AsyncDisposable {
    */
   close(options?: PoolCloseOptions): Promise<void> {
     if (options !== undefined && (options === null || typeof options !== 'object')) {
-      return Promise.reject(
-        new TypeError(`WorkerPool.close: options must be an object, got ${describe(options)}`),
-      );
+      return Promise.reject(invalid('WorkerPool.close', 'options must be an object', options));
     }
     return this.#engine.close(options?.force === true);
   }

@@ -3,7 +3,7 @@ import type * as Os from 'node:os';
 import type * as Path from 'node:path';
 import type * as WorkerThreads from 'node:worker_threads';
 import type { Worker } from 'node:worker_threads';
-import { describe } from '../internal/validate.js';
+import { invalid } from '../internal/validate.js';
 import { nodeModule } from './node-modules.js';
 import { INIT_KEY, type WorkerInit } from './protocol.js';
 import type { SpawnOptions, Transport, WorkerEvents, WorkerHandle } from './transport.js';
@@ -40,9 +40,7 @@ export const nodeTransport: Transport = {
       if (worker.startsWith('file:') && URL.canParse(worker)) return new URL(worker);
       if (nodeModule<typeof Path>('node:path').isAbsolute(worker)) return worker;
     }
-    throw new TypeError(
-      `WorkerPool: worker must be an absolute path, a file: URL string or a URL, got ${describe(worker)}`,
-    );
+    throw invalid('WorkerPool', 'worker must be an absolute path, a file: URL string or a URL', worker);
   },
 
   spawn(worker: URL | string, init: WorkerInit, options: SpawnOptions, events: WorkerEvents) {

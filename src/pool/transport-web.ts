@@ -6,7 +6,7 @@
  * crash, as a Node worker that throws or exits does. Where memory cannot be shared (a page that is not cross-origin
  * isolated) the pool's slot table is a private copy; a task counts as running from the moment it is sent.
  */
-import { describe } from '../internal/validate.js';
+import { invalid } from '../internal/validate.js';
 import {
   INIT_KEY,
   MSG_TASKS,
@@ -125,8 +125,10 @@ export const webTransport: Transport = {
       const rooted = worker.startsWith('/') && base !== undefined ? parseUrl(worker, base) : undefined;
       if (rooted !== undefined) return rooted;
     }
-    throw new TypeError(
-      `WorkerPool: worker must be a URL, an absolute URL string or a path starting with "/", got ${describe(worker)}`,
+    throw invalid(
+      'WorkerPool',
+      'worker must be a URL, an absolute URL string or a path starting with "/"',
+      worker,
     );
   },
 

@@ -1,5 +1,5 @@
 import { abortError, isAbortSignal, timeoutError, waitOptionsError } from '../internal/cancel.js';
-import { assertFunction, assertPositiveInteger, describe } from '../internal/validate.js';
+import { assertFunction, assertPositiveInteger, invalid } from '../internal/validate.js';
 import { ClosedError } from '../errors.js';
 import { Engine } from './engine.js';
 import { PRIORITIES, TaskImpl, type SpawnOptions, type Task, type TaskFn, type TaskOwner } from './task.js';
@@ -239,12 +239,9 @@ function numberOption(
   infinite: boolean,
 ): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number')
-    throw new TypeError(`${where}: ${name} must be a positive number, got ${describe(value)}`);
+  if (typeof value !== 'number') throw invalid(where, `${name} must be a positive number`, value);
   if (!(value > 0) || (!infinite && value === Infinity)) {
-    throw new RangeError(
-      `${where}: ${name} must be a positive${infinite ? '' : ' finite'} number, got ${describe(value)}`,
-    );
+    throw invalid(where, `${name} must be a positive${infinite ? '' : ' finite'} number`, value, true);
   }
   return value;
 }
@@ -267,23 +264,21 @@ export function spawnTask<T>(
   let name: string | undefined;
   if (opts !== undefined) {
     if (opts === null || typeof opts !== 'object') {
-      throw new TypeError(`${where}: options must be an object, got ${describe(opts)}`);
+      throw invalid(where, 'options must be an object', opts);
     }
     ({ signal, timeout, name } = opts);
     const { priority } = opts;
     if (priority !== undefined) {
       level = PRIORITIES.indexOf(priority);
       if (level < 0) {
-        throw new TypeError(
-          `${where}: priority must be "high", "normal" or "low", got ${describe(priority)}`,
-        );
+        throw invalid(where, 'priority must be "high", "normal" or "low"', priority);
       }
     }
     if (name !== undefined && typeof name !== 'string') {
-      throw new TypeError(`${where}: name must be a string, got ${describe(name)}`);
+      throw invalid(where, 'name must be a string', name);
     }
     if (signal !== undefined && !isAbortSignal(signal)) {
-      throw new TypeError(`${where}: signal must be an AbortSignal, got ${describe(signal)}`);
+      throw invalid(where, 'signal must be an AbortSignal', signal);
     }
     const error = waitOptionsError(where, { timeout });
     if (error !== undefined) throw error as Error;
@@ -363,7 +358,7 @@ export class Scheduler implements AsyncDisposable {
   constructor(opts?: SchedulerOptions) {
     const where = 'Scheduler';
     if (opts !== undefined && (opts === null || typeof opts !== 'object')) {
-      throw new TypeError(`${where}: options must be an object, got ${describe(opts)}`);
+      throw invalid(where, 'options must be an object', opts);
     }
     const sliceMs = numberOption(where, 'sliceMs', opts?.sliceMs, 5, false);
     const agingMs = numberOption(where, 'agingMs', opts?.agingMs, 100, true);

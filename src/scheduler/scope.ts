@@ -1,6 +1,6 @@
 import { abortError, timeoutError, timerDelay, waitOptionsError } from '../internal/cancel.js';
 import { rejected } from '../internal/promise.js';
-import { describe } from '../internal/validate.js';
+import { invalid } from '../internal/validate.js';
 import { ClosedError } from '../errors.js';
 import type { WaitOptions } from '../types.js';
 import type { Engine } from './engine.js';
@@ -123,13 +123,13 @@ const NONE = Symbol('none');
  */
 export function scope<T>(body: (s: Scope) => T | PromiseLike<T>, opts?: ScopeOptions): Promise<T> {
   if (typeof body !== 'function') {
-    return rejected(new TypeError(`scope: body must be a function, got ${describe(body)}`));
+    return rejected(invalid('scope', 'body must be a function', body));
   }
   const error = waitOptionsError('scope', opts);
   if (error !== undefined) return rejected(error);
   const scheduler = opts?.scheduler;
   if (scheduler !== undefined && !(scheduler instanceof Scheduler)) {
-    return rejected(new TypeError(`scope: scheduler must be a Scheduler, got ${describe(scheduler)}`));
+    return rejected(invalid('scope', 'scheduler must be a Scheduler', scheduler));
   }
   return new ScopeRun<T>(schedulerEngine(scheduler ?? (sharedScheduler ??= new Scheduler())), opts).run(body);
 }

@@ -1,5 +1,5 @@
 import { isAbortSignal, timerDelay } from '../internal/cancel.js';
-import { describe } from '../internal/validate.js';
+import { invalid } from '../internal/validate.js';
 import { hostYield } from './macrotask.js';
 import { rejected } from '../internal/promise.js';
 
@@ -73,17 +73,16 @@ export interface SleepOptions {
  */
 export function sleep(ms: number, opts?: SleepOptions): Promise<void> {
   if (typeof ms !== 'number') {
-    return rejected(new TypeError(`sleep: ms must be a non-negative number, got ${describe(ms)}`));
+    return rejected(invalid('sleep', 'ms must be a non-negative number', ms));
   }
-  if (!(ms >= 0))
-    return rejected(new RangeError(`sleep: ms must be a non-negative number, got ${describe(ms)}`));
+  if (!(ms >= 0)) return rejected(invalid('sleep', 'ms must be a non-negative number', ms, true));
   if (opts !== undefined && (opts === null || typeof opts !== 'object')) {
-    return rejected(new TypeError(`sleep: options must be an object, got ${describe(opts)}`));
+    return rejected(invalid('sleep', 'options must be an object', opts));
   }
   const signal = opts?.signal;
   if (signal !== undefined) {
     if (!isAbortSignal(signal)) {
-      return rejected(new TypeError(`sleep: signal must be an AbortSignal, got ${describe(signal)}`));
+      return rejected(invalid('sleep', 'signal must be an AbortSignal', signal));
     }
     if (signal.aborted) return rejected(signal.reason);
   }

@@ -6,7 +6,7 @@
  * owning thread's id, so that the state of a thread that died can be found and given back. The slot records are the
  * source of truth; the header's counters and links are derived from them and can be rebuilt (see `SharedCore`).
  */
-import { describe } from '../internal/validate.js';
+import { invalid } from '../internal/validate.js';
 
 /**
  * The state of a `SharedMutex` or a `SharedSemaphore`, as it travels between threads. Send it with `postMessage`,
@@ -127,8 +127,7 @@ function isSharedArrayBuffer(value: unknown): value is SharedArrayBuffer {
 
 /** Checks that `handle` is the handle of a `kind`, and returns its memory. Throws `TypeError` otherwise. */
 export function openHandle(where: string, kind: SharedKind, handle: unknown): SharedArrayBuffer {
-  const fail = (what: string): TypeError =>
-    new TypeError(`${where}: handle must be ${what}, got ${describe(handle)}`);
+  const fail = (what: string): TypeError => invalid(where, `handle must be ${what}`, handle);
   if (typeof handle !== 'object' || handle === null) throw fail(`the handle of a ${kind}`);
   const { kind: handleKind, buffer } = handle as Partial<SharedHandle>;
   if ((handleKind === 'SharedMutex' || handleKind === 'SharedSemaphore') && handleKind !== kind) {

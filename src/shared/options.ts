@@ -1,6 +1,6 @@
 /** Option types and checks shared by `SharedMutex` and `SharedSemaphore`. */
 import { waitOptionsError } from '../internal/cancel.js';
-import { describe, positiveIntegerError } from '../internal/validate.js';
+import { invalid, positiveIntegerError } from '../internal/validate.js';
 import { blockingAllowed } from './environment.js';
 import { DEFAULT_SLOTS, MAX_SLOTS } from './handle.js';
 
@@ -48,14 +48,13 @@ export interface SyncWaitOptions {
 export function slotsOption(where: string, options: SharedLockOptions | undefined): number {
   if (options === undefined) return DEFAULT_SLOTS;
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+    throw invalid(where, 'options must be an object', options);
   }
   const { slots } = options;
   if (slots === undefined) return DEFAULT_SLOTS;
   const error = positiveIntegerError(where, 'slots', slots);
   if (error !== undefined) throw error;
-  if (slots > MAX_SLOTS)
-    throw new RangeError(`${where}: slots must be at most ${MAX_SLOTS}, got ${describe(slots)}`);
+  if (slots > MAX_SLOTS) throw invalid(where, `slots must be at most ${MAX_SLOTS}`, slots, true);
   return slots;
 }
 

@@ -1,5 +1,5 @@
 import { waitOptionsError } from '../internal/cancel.js';
-import { describe } from '../internal/validate.js';
+import { assertFunction, assertNonNegativeInteger } from '../internal/validate.js';
 import type { Permit, WaitOptions } from '../types.js';
 import { SharedCore } from './core.js';
 import { createState, openHandle, type SharedHandle } from './handle.js';
@@ -261,9 +261,7 @@ export class SharedMutex {
    * ```
    */
   async run<T>(fn: () => T | PromiseLike<T>, opts?: WaitOptions): Promise<T> {
-    if (typeof fn !== 'function') {
-      throw new TypeError(`SharedMutex.run: fn must be a function, got ${describe(fn)}`);
-    }
+    assertFunction('SharedMutex.run', 'fn', fn);
     const permit = await this.lock(opts);
     try {
       return await fn();
@@ -319,11 +317,7 @@ export class SharedMutex {
    * ```
    */
   releaseThread(threadId: number): boolean {
-    if (typeof threadId !== 'number' || !Number.isInteger(threadId) || threadId < 0) {
-      throw new (typeof threadId === 'number' ? RangeError : TypeError)(
-        `SharedMutex.releaseThread: threadId must be a non-negative integer, got ${describe(threadId)}`,
-      );
-    }
+    assertNonNegativeInteger('SharedMutex.releaseThread', 'threadId', threadId);
     return this.#core.releaseThread(threadId) > 0;
   }
 }

@@ -1,5 +1,5 @@
 import { waitOptionsError } from '../internal/cancel.js';
-import { assertPositiveInteger, describe } from '../internal/validate.js';
+import { assertFunction, assertNonNegativeInteger, assertPositiveInteger } from '../internal/validate.js';
 import type { Permit, WaitOptions } from '../types.js';
 import { SharedCore } from './core.js';
 import { createState, openHandle, type SharedHandle } from './handle.js';
@@ -305,9 +305,7 @@ export class SharedSemaphore {
     fn: () => T | PromiseLike<T>,
     opts?: WaitOptions & { weight?: number | undefined },
   ): Promise<T> {
-    if (typeof fn !== 'function') {
-      throw new TypeError(`SharedSemaphore.run: fn must be a function, got ${describe(fn)}`);
-    }
+    assertFunction('SharedSemaphore.run', 'fn', fn);
     const weight = typeof opts === 'object' && opts !== null ? opts.weight : undefined;
     const permit = await this.#acquire(weight ?? 1, opts, 'SharedSemaphore.run');
     try {
@@ -362,11 +360,7 @@ export class SharedSemaphore {
    * ```
    */
   releaseThread(threadId: number): number {
-    if (typeof threadId !== 'number' || !Number.isInteger(threadId) || threadId < 0) {
-      throw new (typeof threadId === 'number' ? RangeError : TypeError)(
-        `SharedSemaphore.releaseThread: threadId must be a non-negative integer, got ${describe(threadId)}`,
-      );
-    }
+    assertNonNegativeInteger('SharedSemaphore.releaseThread', 'threadId', threadId);
     return this.#core.releaseThread(threadId);
   }
 }

@@ -1,6 +1,6 @@
 import { Waiter, abortError } from '../internal/cancel.js';
 import { ignore, resolved } from '../internal/promise.js';
-import { invalid } from '../internal/validate.js';
+import { assertFunction, invalid } from '../internal/validate.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 
 /**
@@ -367,9 +367,7 @@ function createLimiter(where: string, options: number | LimitOptions): LimitFunc
     iterable: Iterable<Input>,
     mapper: (input: Input, index: number) => PromiseLike<ReturnType> | ReturnType,
   ): Promise<ReturnType[]> {
-    if (typeof mapper !== 'function') {
-      throw invalid('limit.map', 'mapper must be a function', mapper);
-    }
+    assertFunction('limit.map', 'mapper', mapper);
     const results: Promise<unknown>[] = [];
     try {
       Array.from(iterable, (input, index) => results.push(self(mapper, input, index)));
@@ -426,9 +424,7 @@ export function limitFunction<Arguments extends unknown[], ReturnType>(
   fn: (...args: Arguments) => PromiseLike<ReturnType> | ReturnType,
   options: number | LimitOptions,
 ): LimitedFunction<Arguments, ReturnType> {
-  if (typeof fn !== 'function') {
-    throw invalid('limitFunction', 'fn must be a function', fn);
-  }
+  assertFunction('limitFunction', 'fn', fn);
   const lim = createLimiter('limitFunction', options);
   const limited = (...args: Arguments): Promise<ReturnType> => lim(fn, ...args);
   Object.defineProperties(limited, {

@@ -1,6 +1,6 @@
 import { Waiter, timeoutError, waitOptionsError } from '../internal/cancel.js';
 import { OwnedPermit, type PermitOwner } from '../internal/permit.js';
-import { invalid } from '../internal/validate.js';
+import { assertFunction } from '../internal/validate.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import type { Permit, WaitOptions } from '../types.js';
 
@@ -293,9 +293,7 @@ export class RWLock {
   }
 
   private async runHolding<T>(write: boolean, fn: () => T | PromiseLike<T>, opts?: WaitOptions): Promise<T> {
-    if (typeof fn !== 'function') {
-      throw invalid(write ? 'RWLock.runWrite' : 'RWLock.runRead', 'fn must be a function', fn);
-    }
+    assertFunction(write ? 'RWLock.runWrite' : 'RWLock.runRead', 'fn', fn);
     const permit = await this.state.enter(write, opts);
     try {
       return await fn();

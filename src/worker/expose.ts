@@ -1,4 +1,4 @@
-import { describe } from '../internal/validate.js';
+import { invalid } from '../internal/validate.js';
 import { KIND_FUNCTION, KIND_GENERATOR, PROTOCOL_VERSION } from '../pool/protocol.js';
 import type { TaskContext } from './context.js';
 import { connectToPool } from './port.js';
@@ -62,7 +62,7 @@ const EXPOSED = Symbol.for('weft.worker.exposed');
  */
 export function expose<T extends ExposedFunctions>(fns: T & ThisType<TaskContext>): T {
   if (fns === null || typeof fns !== 'object') {
-    throw new TypeError(`expose: functions must be an object of functions, got ${describe(fns)}`);
+    throw invalid('expose', 'functions must be an object of functions', fns);
   }
   const names = Object.keys(fns);
   if (names.length === 0)
@@ -72,7 +72,7 @@ export function expose<T extends ExposedFunctions>(fns: T & ThisType<TaskContext
   for (const name of names) {
     const fn = (fns as Record<string, unknown>)[name];
     if (typeof fn !== 'function') {
-      throw new TypeError(`expose: functions.${name} must be a function, got ${describe(fn)}`);
+      throw invalid('expose', `functions.${name} must be a function`, fn);
     }
     list.push(fn as (...args: unknown[]) => unknown);
     const constructorName = (fn as { constructor?: { name?: string } }).constructor?.name;
