@@ -1,5 +1,5 @@
 import { ChannelClosedError } from '../errors.js';
-import { isAbortSignal, timeoutError, Waiter, waitOptionsError } from '../internal/cancel.js';
+import { isAbortSignal, QueueWaiter, timeoutError, waitOptionsError } from '../internal/cancel.js';
 import { resolved } from '../internal/promise.js';
 import { describe, invalid } from '../internal/validate.js';
 import { WaitQueue } from '../internal/wait-queue.js';
@@ -707,14 +707,7 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
 }
 
 // Fields are `declare`d and assigned in the constructor: parameter properties would define each field twice.
-class ReceiveWaiter<T> extends Waiter<T> implements ReceiverNode<T> {
-  declare private readonly queue: WaitQueue<ReceiverNode<T>>;
-
-  constructor(queue: WaitQueue<ReceiverNode<T>>) {
-    super();
-    this.queue = queue;
-  }
-
+class ReceiveWaiter<T> extends QueueWaiter<T, ReceiverNode<T>> implements ReceiverNode<T> {
   get operation(): string {
     return 'Channel.receive';
   }
@@ -726,20 +719,13 @@ class ReceiveWaiter<T> extends Waiter<T> implements ReceiverNode<T> {
   end(reason: unknown): void {
     this.fail(receiveClosedError(reason));
   }
-
-  cancel(reason: unknown): void {
-    this.queue.remove(this);
-    this.fail(reason);
-  }
 }
 
-class SendWaiter<T> extends Waiter<void> implements SenderNode<T> {
-  declare private readonly queue: WaitQueue<SenderNode<T>>;
+class SendWaiter<T> extends QueueWaiter<void, SenderNode<T>> implements SenderNode<T> {
   declare value: T;
 
   constructor(queue: WaitQueue<SenderNode<T>>, value: T) {
-    super();
-    this.queue = queue;
+    super(queue);
     this.value = value;
   }
 
@@ -754,21 +740,17 @@ class SendWaiter<T> extends Waiter<void> implements SenderNode<T> {
   reject(error: unknown): void {
     this.fail(error);
   }
-
-  cancel(reason: unknown): void {
-    this.queue.remove(this);
-    this.fail(reason);
-  }
 }
 
 /** One step of a {@link ChannelIterator} waiting for a value. */
-class StepWaiter<T> extends Waiter<IteratorResult<T, undefined>> implements ReceiverNode<T> {
-  declare private readonly queue: WaitQueue<ReceiverNode<T>>;
+class StepWaiter<T>
+  extends QueueWaiter<IteratorResult<T, undefined>, ReceiverNode<T>>
+  implements ReceiverNode<T>
+{
   declare private readonly iterator: ChannelIterator<T>;
 
   constructor(queue: WaitQueue<ReceiverNode<T>>, iterator: ChannelIterator<T>) {
-    super();
-    this.queue = queue;
+    super(queue);
     this.iterator = iterator;
   }
 
@@ -784,11 +766,6 @@ class StepWaiter<T> extends Waiter<IteratorResult<T, undefined>> implements Rece
     this.iterator.done = true;
     if (reason === undefined) this.grant({ value: undefined, done: true });
     else this.fail(reason);
-  }
-
-  cancel(reason: unknown): void {
-    this.queue.remove(this);
-    this.fail(reason);
   }
 }
 

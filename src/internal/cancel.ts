@@ -6,7 +6,7 @@
 import type { WaitOptions } from '../types.js';
 import { ignore, pendingPromise, takeResolve } from './promise.js';
 import { invalid, nonNegativeNumberError } from './validate.js';
-import { WaitNode } from './wait-queue.js';
+import { WaitNode, type WaitQueue } from './wait-queue.js';
 
 /** setTimeout's largest delay; longer timeouts are capped here instead of firing at once. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -67,6 +67,25 @@ export abstract class Waiter<T> extends WaitNode {
   private disarm(): void {
     this.link!.disarm();
     this.link = null;
+  }
+}
+
+/**
+ * A waiter whose cancellation only takes it out of its queue (nobody behind it is held up by it), as in an event,
+ * a barrier or a channel. `N` is the queue's node type, which the subclass implements.
+ */
+export abstract class QueueWaiter<T, N extends WaitNode> extends Waiter<T> {
+  // Assigned in the constructor rather than as a parameter property, which would define the field twice.
+  declare private readonly queue: WaitQueue<N>;
+
+  constructor(queue: WaitQueue<N>) {
+    super();
+    this.queue = queue;
+  }
+
+  cancel(reason: unknown): void {
+    this.queue.remove(this as unknown as N);
+    this.fail(reason);
   }
 }
 

@@ -1,18 +1,11 @@
-import { Waiter, timeoutError, waitOptionsError } from '../internal/cancel.js';
+import { QueueWaiter, timeoutError, waitOptionsError } from '../internal/cancel.js';
 import { assertPositiveInteger } from '../internal/validate.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import type { WaitOptions } from '../types.js';
 
-class BarrierWaiter extends Waiter<number> {
-  constructor(private readonly queue: WaitQueue<BarrierWaiter>) {
-    super();
-  }
+class BarrierWaiter extends QueueWaiter<number, BarrierWaiter> {
   get operation(): string {
     return 'Barrier.wait';
-  }
-  cancel(reason: unknown): void {
-    this.queue.remove(this);
-    this.fail(reason);
   }
 }
 

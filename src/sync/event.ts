@@ -1,18 +1,11 @@
-import { Waiter, timeoutError, waitOptionsError } from '../internal/cancel.js';
+import { QueueWaiter, timeoutError, waitOptionsError } from '../internal/cancel.js';
 import { resolved } from '../internal/promise.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import type { WaitOptions } from '../types.js';
 
-class EventWaiter extends Waiter<void> {
-  constructor(private readonly queue: WaitQueue<EventWaiter>) {
-    super();
-  }
+class EventWaiter extends QueueWaiter<void, EventWaiter> {
   get operation(): string {
     return 'Event.wait';
-  }
-  cancel(reason: unknown): void {
-    this.queue.remove(this);
-    this.fail(reason);
   }
 }
 
