@@ -1,5 +1,11 @@
 import { ChannelClosedError } from '../errors.js';
-import { isAbortSignal, QueueWaiter, timeoutError, waitOptionsError } from '../internal/cancel.js';
+import {
+  isAbortSignal,
+  QueueWaiter,
+  timeoutError,
+  waitOptionsError,
+  waitOptionsTypeError,
+} from '../internal/cancel.js';
 import { resolved } from '../internal/promise.js';
 import { describe, invalid } from '../internal/validate.js';
 import { WaitQueue } from '../internal/wait-queue.js';
@@ -561,10 +567,9 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
    */
   values(options?: WaitOptions): AsyncIterableIterator<T> {
     if (options === undefined) return new ChannelIterator(this, undefined, undefined);
-    const { signal, timeout } = checkSignalOptions('Channel.values', options);
-    const error = waitOptionsError('Channel.values', { timeout });
-    if (error !== undefined) throw error as Error;
-    return new ChannelIterator(this, signal, timeout);
+    const error = waitOptionsTypeError('Channel.values', options);
+    if (error !== undefined) throw error;
+    return new ChannelIterator(this, options.signal, options.timeout);
   }
 
   /**

@@ -129,10 +129,13 @@ export function abortError(message = 'This operation was aborted'): DOMException
 }
 
 /**
- * Checks `{ signal, timeout }`. Returns the error to reject with (bad option, or a signal already aborted), or
- * `undefined` when the wait may go ahead.
+ * Checks `{ signal, timeout }` for bad values only: the `TypeError` / `RangeError` naming the option, or `undefined`
+ * (a signal that is already aborted passes: for calls that react to it later).
  */
-export function waitOptionsError(where: string, opts: WaitOptions | undefined): unknown {
+export function waitOptionsTypeError(
+  where: string,
+  opts: WaitOptions | undefined,
+): TypeError | RangeError | undefined {
   if (opts === undefined) return undefined;
   if (opts === null || typeof opts !== 'object') {
     return invalid(where, 'options must be an object', opts);
@@ -146,13 +149,20 @@ export function waitOptionsError(where: string, opts: WaitOptions | undefined): 
     );
     if (error !== undefined) return error;
   }
-  if (signal !== undefined) {
-    if (!isAbortSignal(signal)) {
-      return invalid(where, 'signal must be an AbortSignal', signal);
-    }
-    if (signal.aborted) return signal.reason as unknown;
+  if (signal !== undefined && !isAbortSignal(signal)) {
+    return invalid(where, 'signal must be an AbortSignal', signal);
   }
   return undefined;
+}
+
+/**
+ * Checks `{ signal, timeout }`. Returns the error to reject with (bad option, or a signal already aborted), or
+ * `undefined` when the wait may go ahead.
+ */
+export function waitOptionsError(where: string, opts: WaitOptions | undefined): unknown {
+  const error = waitOptionsTypeError(where, opts);
+  if (error !== undefined || opts === undefined) return error;
+  return opts.signal?.aborted === true ? (opts.signal.reason as unknown) : undefined;
 }
 
 /** Duck-typed so that signals from another realm (a vm context, a test environment's polyfill) are accepted. */

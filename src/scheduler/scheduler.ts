@@ -1,4 +1,4 @@
-import { abortError, isAbortSignal, timeoutError, waitOptionsError } from '../internal/cancel.js';
+import { abortError, timeoutError, waitOptionsTypeError } from '../internal/cancel.js';
 import { assertFunction, assertPositiveInteger, invalid } from '../internal/validate.js';
 import { ClosedError } from '../errors.js';
 import { Engine } from './engine.js';
@@ -277,11 +277,8 @@ export function spawnTask<T>(
     if (name !== undefined && typeof name !== 'string') {
       throw invalid(where, 'name must be a string', name);
     }
-    if (signal !== undefined && !isAbortSignal(signal)) {
-      throw invalid(where, 'signal must be an AbortSignal', signal);
-    }
-    const error = waitOptionsError(where, { timeout });
-    if (error !== undefined) throw error as Error;
+    const error = waitOptionsTypeError(where, opts);
+    if (error !== undefined) throw error;
   }
   const task = new TaskImpl(engine, fn, level, name, signal, owner);
   engine.spawned++;

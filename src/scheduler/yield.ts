@@ -1,4 +1,4 @@
-import { isAbortSignal, timerDelay } from '../internal/cancel.js';
+import { timerDelay, waitOptionsError } from '../internal/cancel.js';
 import { invalid } from '../internal/validate.js';
 import { hostYield } from './macrotask.js';
 import { rejected } from '../internal/promise.js';
@@ -76,16 +76,9 @@ export function sleep(ms: number, opts?: SleepOptions): Promise<void> {
     return rejected(invalid('sleep', 'ms must be a non-negative number', ms));
   }
   if (!(ms >= 0)) return rejected(invalid('sleep', 'ms must be a non-negative number', ms, true));
-  if (opts !== undefined && (opts === null || typeof opts !== 'object')) {
-    return rejected(invalid('sleep', 'options must be an object', opts));
-  }
+  const error = waitOptionsError('sleep', opts);
+  if (error !== undefined) return rejected(error);
   const signal = opts?.signal;
-  if (signal !== undefined) {
-    if (!isAbortSignal(signal)) {
-      return rejected(invalid('sleep', 'signal must be an AbortSignal', signal));
-    }
-    if (signal.aborted) return rejected(signal.reason);
-  }
   return new Promise<void>((resolve) => new Sleeper(ms, signal, resolve));
 }
 
