@@ -64,7 +64,8 @@ export interface PoolCloseOptions {
  */
 export class WorkerPool implements AsyncDisposable {
   readonly #engine: Engine;
-  readonly #apis = new Map<string, unknown>();
+  /** The proxy `api()` returns when called without options, made once. */
+  #defaultApi: unknown = undefined;
 
   /**
    * Creates the pool and starts `minThreads` workers; others start on demand.
@@ -182,7 +183,7 @@ export class WorkerPool implements AsyncDisposable {
     const refusal = engine.refusal();
     if (refusal !== undefined) return { error: refusal };
     if (engine.isFull()) return { error: new QueueFullError(`${where}: the queue is full`) };
-    const timeout = options?.timeout ?? (mode === MODE_RUN ? this.#taskTimeout() : Infinity);
+    const timeout = options?.timeout ?? (mode === MODE_RUN ? this.#engine.taskTimeout : Infinity);
     return new Task(
       engine,
       name,
@@ -192,10 +193,6 @@ export class WorkerPool implements AsyncDisposable {
       transfer,
       performance.now(),
     );
-  }
-
-  #taskTimeout(): number {
-    return this.#engine.taskTimeout;
   }
 
   /**
@@ -225,8 +222,7 @@ export class WorkerPool implements AsyncDisposable {
    */
   api<M extends object>(options?: PoolRunOptions): WorkerApi<M> {
     if (options === undefined) {
-      const cached = this.#apis.get('');
-      if (cached !== undefined) return cached as WorkerApi<M>;
+      if (this.#defaultApi !== undefined) return this.#defaultApi as WorkerApi<M>;
     }
     const methods = new Map<string, (...args: unknown[]) => unknown>();
     const proxy = new Proxy(
@@ -243,7 +239,7 @@ export class WorkerPool implements AsyncDisposable {
         },
       },
     ) as WorkerApi<M>;
-    if (options === undefined) this.#apis.set('', proxy);
+    if (options === undefined) this.#defaultApi = proxy;
     return proxy;
   }
 

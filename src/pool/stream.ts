@@ -1,3 +1,4 @@
+import { pendingPromise, rejected, takeResolve } from '../internal/promise.js';
 import { STREAM_WINDOW } from './protocol.js';
 import type { Task } from './task.js';
 
@@ -7,10 +8,8 @@ export type StreamStarter = (reader: StreamReader<unknown>) => Task | { error: u
 /** Stops a running stream early and resolves once its worker has let go of it. */
 export type StreamStopper = (task: Task) => void;
 
-interface PendingRead {
-  resolve(result: IteratorResult<never>): void;
-  reject(error: unknown): void;
-}
+/** A pending `next()`: its promise's resolve function (a failure resolves it with a rejected promise). */
+type PendingRead = (result: IteratorResult<never> | Promise<never>) => void;
 
 /**
  * What `WorkerPool.stream` returns: an async iterator of the values a worker generator yields. `return()` (called by
@@ -121,9 +120,9 @@ export class StreamReader<R> implements TaskStream<R> {
       return Promise.reject(failure);
     }
     if (this.ended) return Promise.resolve({ done: true, value: undefined });
-    return new Promise<IteratorResult<R, undefined>>((resolve, reject) =>
-      this.reads.push({ resolve, reject }),
-    );
+    const read = pendingPromise<IteratorResult<R, undefined>>();
+    this.reads.push(takeResolve<IteratorResult<never>>());
+    return read;
   }
 
   /** Stops the stream (a `break` out of `for await` calls this) and resolves once the worker's generator ended. */
@@ -168,7 +167,7 @@ export class StreamReader<R> implements TaskStream<R> {
     const read = this.nextRead();
     if (read !== undefined) {
       this.grant();
-      read.resolve({ done: false, value: value as never });
+      read({ done: false, value: value as never });
     } else {
       this.values.push(value);
     }
@@ -201,7 +200,7 @@ export class StreamReader<R> implements TaskStream<R> {
     if (this.ended) return;
     this.ended = true;
     const read = this.nextRead();
-    if (read !== undefined) read.reject(error);
+    if (read !== undefined) read(rejected(error));
     else {
       this.failed = true;
       this.failure = error;
@@ -227,7 +226,7 @@ export class StreamReader<R> implements TaskStream<R> {
 
   private resolveReads(): void {
     for (let read = this.nextRead(); read !== undefined; read = this.nextRead()) {
-      read.resolve({ done: true, value: undefined });
+      read({ done: true, value: undefined });
     }
   }
 }
