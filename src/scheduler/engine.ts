@@ -137,9 +137,14 @@ export class Engine {
 
   /** Makes every yield point give way from now on (until the drain or the next slice clears it). */
   stop(reason: number): void {
-    this.#passed += this.#interval - this.budget.countdown;
-    this.#interval = this.budget.countdown = 0;
+    this.#rearm(0);
     this.budget.reason = reason;
+  }
+
+  /** Adds the yield points passed under the current countdown to the total, then starts a countdown of `count`. */
+  #rearm(count: number): void {
+    this.#passed += this.#interval - this.budget.countdown;
+    this.#interval = this.budget.countdown = count;
   }
 
   /** A newly spawned task: it starts in the next slice. */
@@ -256,8 +261,7 @@ export class Engine {
     this.#clock = this.#lastCheck = this.#sliceStart = this.#sliceLast = t;
     this.#deadline = t + this.sliceMs;
     this.budget.reason = RUN;
-    this.#passed += this.#interval - this.budget.countdown;
-    this.#interval = this.budget.countdown = 1;
+    this.#rearm(1);
     this.#slicePassedBase = this.#passed;
     this.#fresh = true;
     for (let task = this.#incoming.shift(); task !== undefined; task = this.#incoming.shift()) {
@@ -297,10 +301,7 @@ export class Engine {
         // A task switch counts as a yield point, so a stream of short tasks also respects the slice.
         if (!this.#fresh && --this.budget.countdown <= 0 && this.checkClock()) break;
         this.#fresh = false;
-        if (this.budget.countdown > SWITCH_INTERVAL) {
-          this.#passed += this.#interval - this.budget.countdown;
-          this.#interval = this.budget.countdown = SWITCH_INTERVAL;
-        }
+        if (this.budget.countdown > SWITCH_INTERVAL) this.#rearm(SWITCH_INTERVAL);
         this.#pick().run();
       }
     } finally {
