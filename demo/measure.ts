@@ -4,9 +4,9 @@
  */
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { WorkerPool } from 'weft/pool';
-import { Scheduler } from 'weft/scheduler';
-import { limit } from 'weft/sync';
+import { WorkerPool } from 'weftjs/pool';
+import { Scheduler } from 'weftjs/scheduler';
+import { limit } from 'weftjs/sync';
 import { startSlowServer } from './server.js';
 import { hashRounds } from './work.mjs';
 

@@ -1,5 +1,5 @@
 // The demo's pool worker: the same CPU unit as the main thread, and one HTTP request, exposed to the pool.
-import { expose } from 'weft/worker';
+import { expose } from 'weftjs/worker';
 import { hashRounds } from './work.mjs';
 
 expose({

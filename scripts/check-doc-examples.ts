@@ -76,7 +76,7 @@ const options: ts.CompilerOptions = {
   noEmit: true,
   baseUrl: root,
   paths: {
-    weft: ['src/index.ts'],
+    weftjs: ['src/index.ts'],
     ...Object.fromEntries(subpaths.map((s) => [`weft/${s}`, [`src/${s}/index.ts`]])),
   },
 };

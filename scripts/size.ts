@@ -1,7 +1,7 @@
 /**
  * Bundle-size budget: each entry point bundled for browsers from the built package (dist/), minified and gzipped,
- * must stay within its budget. Two figures per entry: everything it exports (`export * from 'weft/sync'`), and the
- * largest single export alone (`export { Semaphore } from 'weft/sync'`), which is what an app that imports one
+ * must stay within its budget. Two figures per entry: everything it exports (`export * from 'weftjs/sync'`), and the
+ * largest single export alone (`export { Semaphore } from 'weftjs/sync'`), which is what an app that imports one
  * primitive pays. Nothing is marked external, so an entry that reaches a Node built-in (`node:*`) fails here too:
  * every entry must bundle for browsers. Prints a markdown table (the README quotes it).
  *
@@ -22,13 +22,13 @@ interface Budget {
 
 /** Budgets in bytes, minified + gzipped: a few percent over the measured sizes, so growth is a deliberate choice. */
 const budgets: Record<string, Budget> = {
-  weft: { all: 25_500 },
-  'weft/sync': { all: 4_550, one: 3_000 },
-  'weft/channel': { all: 5_500 },
-  'weft/scheduler': { all: 5_900 },
-  'weft/pool': { all: 9_100 },
-  'weft/worker': { all: 4_200 },
-  'weft/shared': { all: 7_400 },
+  weftjs: { all: 25_500 },
+  'weftjs/sync': { all: 4_550, one: 3_000 },
+  'weftjs/channel': { all: 5_500 },
+  'weftjs/scheduler': { all: 5_900 },
+  'weftjs/pool': { all: 9_100 },
+  'weftjs/worker': { all: 4_200 },
+  'weftjs/shared': { all: 7_400 },
 };
 
 interface Measured {

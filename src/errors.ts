@@ -14,7 +14,7 @@
  *
  * @example Telling a shutdown apart from a failure
  * ```ts
- * import { ClosedError, Semaphore } from 'weft';
+ * import { ClosedError, Semaphore } from 'weftjs';
  *
  * const sem = new Semaphore(1);
  * sem.close();
@@ -41,7 +41,7 @@ export class ClosedError extends Error {
  *
  * @example
  * ```ts
- * import { Channel, ChannelClosedError } from 'weft/channel';
+ * import { Channel, ChannelClosedError } from 'weftjs/channel';
  *
  * const ch = new Channel<number>(1);
  * ch.close();
@@ -66,7 +66,7 @@ export class ChannelClosedError extends ClosedError {
  *
  * @example
  * ```ts
- * import { PoolClosedError, WorkerPool } from 'weft/pool';
+ * import { PoolClosedError, WorkerPool } from 'weftjs/pool';
  *
  * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
  * await pool.close();
@@ -92,7 +92,7 @@ export class PoolClosedError extends ClosedError {
  *
  * @example
  * ```ts
- * import { QueueFullError, WorkerPool } from 'weft/pool';
+ * import { QueueFullError, WorkerPool } from 'weftjs/pool';
  *
  * declare const image: Uint8Array;
  * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url), maxQueue: 100 });
@@ -119,7 +119,7 @@ export class QueueFullError extends Error {
  *
  * @example
  * ```ts
- * import { WorkerCrashedError, type WorkerCrashedErrorOptions } from 'weft';
+ * import { WorkerCrashedError, type WorkerCrashedErrorOptions } from 'weftjs';
  *
  * const options: WorkerCrashedErrorOptions = { cause: new Error('out of memory'), exitCode: 1 };
  * console.log(new WorkerCrashedError('worker died', options).exitCode); // 1
@@ -136,7 +136,7 @@ export interface WorkerCrashedErrorOptions extends ErrorOptions {
  *
  * @example
  * ```ts
- * import { WorkerCrashedError, WorkerPool } from 'weft/pool';
+ * import { WorkerCrashedError, WorkerPool } from 'weftjs/pool';
  *
  * declare const input: string;
  * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });

@@ -1,12 +1,12 @@
 /**
  * weft: concurrency primitives for Node.js and browsers.
  *
- * The root entry re-exports every module except the worker side of the pool (`weft/worker`). Import a subpath
- * (`weft/sync`, `weft/channel`, `weft/scheduler`, `weft/pool`, `weft/shared`) to load only what you use.
+ * The root entry re-exports every module except the worker side of the pool (`weftjs/worker`). Import a subpath
+ * (`weftjs/sync`, `weftjs/channel`, `weftjs/scheduler`, `weftjs/pool`, `weftjs/shared`) to load only what you use.
  *
  * @example
  * ```ts
- * import { Semaphore, Channel, Scheduler, WorkerPool } from 'weft';
+ * import { Semaphore, Channel, Scheduler, WorkerPool } from 'weftjs';
  * ```
  *
  * @module weft

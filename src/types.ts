@@ -9,7 +9,7 @@
  *
  * @example Giving up after 500 ms, or when the user navigates away
  * ```ts
- * import { Semaphore } from 'weft/sync';
+ * import { Semaphore } from 'weftjs/sync';
  *
  * const sem = new Semaphore(4);
  * const controller = new AbortController();
@@ -35,7 +35,7 @@ export interface WaitOptions {
  *
  * @example
  * ```ts
- * import { Mutex } from 'weft/sync';
+ * import { Mutex } from 'weftjs/sync';
  *
  * const mutex = new Mutex();
  * {

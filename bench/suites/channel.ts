@@ -1,12 +1,12 @@
 /**
- * weft/channel against its peers: a producer and a consumer passing values through an unbuffered (rendezvous) and a
+ * weftjs/channel against its peers: a producer and a consumer passing values through an unbuffered (rendezvous) and a
  * buffered channel, and a consumer selecting over two channels, each beside a hand-written floor.
  */
 import { AsyncQueue } from '@esfx/async-queue';
 import { FixedBuffer, Repeater } from '@repeaterjs/repeater';
 import { pushable } from 'it-pushable';
 import { Chan, Select, recv as tsChanRecv } from 'ts-chan';
-import { Channel, recv, select } from 'weft/channel';
+import { Channel, recv, select } from 'weftjs/channel';
 import { runScenario, type Contender, type ScenarioResult } from '../lib/harness.js';
 import type { Suite } from '../lib/suite.js';
 
@@ -328,7 +328,7 @@ function selectContenders({ n, slow, slowest }: Sizes): Contender[] {
 
 const suite: Suite = {
   name: 'channel',
-  title: 'weft/channel',
+  title: 'weftjs/channel',
   description: [
     'One producer and one consumer move numbers through a channel, each side `await`ing every operation; then one',
     'consumer `select`s over two unbuffered channels fed by two producers. The floor is a hand-written ring buffer',

@@ -1,5 +1,5 @@
 /**
- * weft/pool against piscina, tinypool, workerpool and poolifier, beside a hand-written floor (raw worker_threads,
+ * weftjs/pool against piscina, tinypool, workerpool and poolifier, beside a hand-written floor (raw worker_threads,
  * one postMessage each way per task): tiny tasks all submitted at once (throughput), sequential round trips
  * (latency), and CPU-bound tasks (speedup over running them inline).
  */
@@ -8,7 +8,7 @@ import { Piscina } from 'piscina';
 import { FixedThreadPool } from 'poolifier';
 import Tinypool from 'tinypool';
 import workerpool from 'workerpool';
-import { WorkerPool } from 'weft/pool';
+import { WorkerPool } from 'weftjs/pool';
 import {
   median,
   runScenario,
@@ -258,7 +258,7 @@ async function speedup(all: Runner[], quick: boolean): Promise<ScenarioResult> {
 
 const suite: Suite = {
   name: 'pool',
-  title: 'weft/pool: worker threads',
+  title: 'weftjs/pool: worker threads',
   description:
     'Every implementation runs two worker threads, started before measuring, with its default options. The floor ' +
     'is raw `worker_threads`: tasks spread round-robin, one `postMessage` each way per task, a promise per task, and ' +

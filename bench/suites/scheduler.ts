@@ -1,12 +1,12 @@
 /**
- * weft/scheduler: CPU work kept on the main thread without freezing it. The same ~1.5 s of work, split into ~10 us
+ * weftjs/scheduler: CPU work kept on the main thread without freezing it. The same ~1.5 s of work, split into ~10 us
  * units, runs as a blocking loop, one setImmediate per unit, a hand-written 5 ms time slicer (the floor), an `await`
  * per unit, and on the weft Scheduler; each run reports its wall-clock time and the event-loop delay it caused
  * (perf_hooks.monitorEventLoopDelay, 1 ms resolution, p99). A second pair of scenarios measures the cost of one
  * yield point against a raw generator loop.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Scheduler } from 'weft/scheduler';
+import { Scheduler } from 'weftjs/scheduler';
 import { runScenario, type Contender, type ContenderKind, type ScenarioResult } from '../lib/harness.js';
 import type { Suite } from '../lib/suite.js';
 
@@ -278,7 +278,7 @@ async function yieldScenario(quick: boolean, log: (line: string) => void): Promi
 
 const suite: Suite = {
   name: 'scheduler',
-  title: 'weft/scheduler: CPU work without freezing the event loop',
+  title: 'weftjs/scheduler: CPU work without freezing the event loop',
   description:
     'The same ~1.5 s of CPU work, split into units of ~10 us, run five ways in one process (alternating, medians of ' +
     'five runs): a blocking loop, one `setImmediate` per unit, a hand-written time slicer that checks the clock ' +

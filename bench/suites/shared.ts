@@ -1,11 +1,11 @@
 /**
- * weft/shared against the usual workaround and a hand-written floor: a lock contended by two threads (each takes
+ * weftjs/shared against the usual workaround and a hand-written floor: a lock contended by two threads (each takes
  * and releases it in a loop, incrementing a shared counter non-atomically inside), and the cost of an uncontended
  * lock/unlock on one thread.
  */
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import { SharedMutex } from 'weft/shared';
-import { Mutex } from 'weft/sync';
+import { SharedMutex } from 'weftjs/shared';
+import { Mutex } from 'weftjs/sync';
 import { runScenario, timeAsync, type Contender, type ScenarioResult } from '../lib/harness.js';
 import type { Suite } from '../lib/suite.js';
 
@@ -160,7 +160,7 @@ async function uncontended(quick: boolean): Promise<ScenarioResult> {
         ),
     },
     {
-      name: 'weft/sync Mutex await lock() + release() (one thread only)',
+      name: 'weftjs/sync Mutex await lock() + release() (one thread only)',
       kind: 'baseline',
       sample: async () =>
         perOp(
@@ -182,7 +182,7 @@ async function uncontended(quick: boolean): Promise<ScenarioResult> {
 
 const suite: Suite = {
   name: 'shared',
-  title: 'weft/shared: locks across threads',
+  title: 'weftjs/shared: locks across threads',
   description:
     'Two worker threads take and release one lock in a loop, incrementing a shared counter non-atomically inside ' +
     '(every run checks the total, so a lock that loses updates fails the benchmark). The floor is a hand-written ' +

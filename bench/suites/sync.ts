@@ -1,5 +1,5 @@
 /**
- * weft/sync against its peers and a hand-written floor: throughput of a concurrency limiter, uncontended and
+ * weftjs/sync against its peers and a hand-written floor: throughput of a concurrency limiter, uncontended and
  * contended mutex hand-offs, and the heap a pending (or aborted) waiter costs.
  */
 import { execFileSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import { Sema } from 'async-sema';
 import { Mutex as AsyncMutex } from 'async-mutex';
 import pLimit from 'p-limit';
 import PQueue from 'p-queue';
-import { Mutex, Semaphore, limit } from 'weft/sync';
+import { Mutex, Semaphore, limit } from 'weftjs/sync';
 import { runScenario, timeAsync, type Contender, type ScenarioResult } from '../lib/harness.js';
 import type { Suite } from '../lib/suite.js';
 
@@ -365,11 +365,11 @@ function contendedContenders(n: number): Contender[] {
 /**
  * Heap is measured in a fresh process per sample: in a long-lived one, optimized code from earlier samples can keep
  * their garbage alive through a few collections, which skews (even negates) a before/after difference.
- * `setup` is the body of a function returning `{ wait }`; it can use the floor classes, weft/sync and the peers.
+ * `setup` is the body of a function returning `{ wait }`; it can use the floor classes, weftjs/sync and the peers.
  */
 function heapInChild(script: string): () => number {
   const code = [
-    "import { Mutex, Semaphore, limit } from 'weft/sync';",
+    "import { Mutex, Semaphore, limit } from 'weftjs/sync';",
     "import { Mutex as AsyncMutex } from 'async-mutex';",
     "import { AsyncMutex as EsfxMutex } from '@esfx/async-mutex';",
     "import { Sema } from 'async-sema';",
@@ -552,7 +552,7 @@ function abortedHeapContenders(n: number): Contender[] {
 
 const suite: Suite = {
   name: 'sync',
-  title: 'weft/sync',
+  title: 'weftjs/sync',
   description: [
     'Limiter scenarios push 100k `async () => {}` through each limiter at once and time until all settled. Their',
     'floor keeps the contract weft keeps (FIFO, `fn` started asynchronously by a reaction registered in the',

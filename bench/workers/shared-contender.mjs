@@ -1,4 +1,4 @@
-// One contender thread of the weft/shared benchmark. It stays up across rounds: each `run` message makes it take
+// One contender thread of the weftjs/shared benchmark. It stays up across rounds: each `run` message makes it take
 // and release a lock `n` times (incrementing a shared counter non-atomically inside), then reply `done`.
 //
 // Locks, all guarding the same critical section:
@@ -8,7 +8,7 @@
 //   async     weft SharedMutex.lock()
 //   server    the usual workaround without shared memory: ask a lock server on the main thread over postMessage
 import { parentPort } from 'node:worker_threads';
-import { SharedMutex } from 'weft/shared';
+import { SharedMutex } from 'weftjs/shared';
 
 let state; // Int32Array: [0] futex word, [1] counter, [2] ticket next, [3] ticket serving, [4] threads started
 let mutex;

@@ -1,4 +1,4 @@
-import { expose } from 'weft/worker';
+import { expose } from 'weftjs/worker';
 import { burn, echo } from './burn.mjs';
 
 expose({ echo, burn });

@@ -1,7 +1,7 @@
 // The demo page: one CPU-heavy job run three ways while requestAnimationFrame moves a box, measuring how long each
 // run takes and the longest gap between two frames while it runs.
-import { WorkerPool } from 'weft/pool';
-import { Scheduler } from 'weft/scheduler';
+import { WorkerPool } from 'weftjs/pool';
+import { Scheduler } from 'weftjs/scheduler';
 import { countPrimes, countPrimesCooperatively } from './primes.js';
 
 const quick = new URLSearchParams(location.search).has('quick');
@@ -132,7 +132,7 @@ for (const button of document.querySelectorAll('button[data-mode]')) {
 $('#all').addEventListener('click', () => void exclusive(runAll));
 
 $('#limit').textContent = LIMIT.toLocaleString('en-US');
-$('#pool-how').textContent = `weft/pool: ${CHUNKS} chunks on ${THREADS} module workers`;
+$('#pool-how').textContent = `weftjs/pool: ${CHUNKS} chunks on ${THREADS} module workers`;
 $('#isolation').textContent = crossOriginIsolated
   ? 'This page is cross-origin isolated (COOP/COEP): the pool shares its task table with the workers.'
   : 'This page is not cross-origin isolated: the pool still runs in parallel, sending each worker one task at a time.';

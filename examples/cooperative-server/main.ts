@@ -12,7 +12,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { Scheduler, sleep } from 'weft/scheduler';
+import { Scheduler, sleep } from 'weftjs/scheduler';
 
 const quick = process.env.WEFT_EXAMPLE_QUICK === '1';
 const COMPUTE_MS = quick ? 400 : 1_500; // how long the computation takes

@@ -5,7 +5,7 @@
  *   npm run build && npx tsx examples/cpu-bound/main.ts
  *   WEFT_EXAMPLE_QUICK=1 npx tsx examples/cpu-bound/main.ts   # fewer, smaller buffers
  */
-import { WorkerPool } from 'weft/pool';
+import { WorkerPool } from 'weftjs/pool';
 import * as worker from './worker.js';
 import type { Summary } from './worker.js';
 

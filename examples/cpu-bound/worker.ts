@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
-import { expose } from 'weft/worker';
+import { expose } from 'weftjs/worker';
 
 /** What one buffer compresses to. */
 export interface Summary {

@@ -10,7 +10,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Semaphore } from 'weft/sync';
+import { Semaphore } from 'weftjs/sync';
 
 const quick = process.env.WEFT_EXAMPLE_QUICK === '1';
 const PAGES = quick ? 60 : 300; // pages on the site

@@ -8,7 +8,7 @@
  * WEFT_EXAMPLE_QUICK=1 runs a smaller workload.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { channelFrom, mapChannel, mergeChannels, recv, select, ticker, type Channel } from 'weft/channel';
+import { channelFrom, mapChannel, mergeChannels, recv, select, ticker, type Channel } from 'weftjs/channel';
 
 const quick = process.env.WEFT_EXAMPLE_QUICK === '1';
 const ORDERS = quick ? 20_000 : 400_000;

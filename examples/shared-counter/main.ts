@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { SharedMutex } from 'weft/shared';
+import { SharedMutex } from 'weftjs/shared';
 import type { CounterJob, Mode } from './worker.js';
 
 const quick = process.env.WEFT_EXAMPLE_QUICK === '1';

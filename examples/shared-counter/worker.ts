@@ -3,7 +3,7 @@
  * unprotected, under `lockSync()` (blocking, allowed in a worker) or under `run()` (async, never blocks).
  */
 import { workerData } from 'node:worker_threads';
-import { SharedMutex, type SharedHandle } from 'weft/shared';
+import { SharedMutex, type SharedHandle } from 'weftjs/shared';
 
 export type Mode = 'no lock' | 'lockSync()' | 'run()';
 

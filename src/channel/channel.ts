@@ -26,7 +26,7 @@ import { settleNow, settleVoidNow } from './turn-budget.js';
  *
  * @example A channel that keeps only the freshest 10 readings
  * ```ts
- * import { Channel, type OverflowPolicy } from 'weft/channel';
+ * import { Channel, type OverflowPolicy } from 'weftjs/channel';
  *
  * const policy: OverflowPolicy = 'drop-oldest';
  * const readings = new Channel<number>(10, { overflow: policy });
@@ -39,7 +39,7 @@ export type OverflowPolicy = 'wait' | 'drop-oldest' | 'drop-newest';
  *
  * @example
  * ```ts
- * import { Channel, type ChannelOptions } from 'weft/channel';
+ * import { Channel, type ChannelOptions } from 'weftjs/channel';
  *
  * const options: ChannelOptions<string> = {
  *   overflow: 'drop-newest',
@@ -54,7 +54,7 @@ export interface ChannelOptions<T> {
    *
    * @example
    * ```ts
-   * import { Channel } from 'weft/channel';
+   * import { Channel } from 'weftjs/channel';
    *
    * const latest = new Channel<number>(1, { overflow: 'drop-oldest' });
    * latest.trySend(1);
@@ -71,7 +71,7 @@ export interface ChannelOptions<T> {
    *
    * @example Counting what a slow consumer missed
    * ```ts
-   * import { Channel } from 'weft/channel';
+   * import { Channel } from 'weftjs/channel';
    *
    * let missed = 0;
    * const ticks = new Channel<number>(8, { overflow: 'drop-oldest', onDrop: () => missed++ });
@@ -86,7 +86,7 @@ export interface ChannelOptions<T> {
  *
  * @example
  * ```ts
- * import { Channel, type TryReceiveResult } from 'weft/channel';
+ * import { Channel, type TryReceiveResult } from 'weftjs/channel';
  *
  * const ch = new Channel<string>(1);
  * ch.trySend('ready');
@@ -210,7 +210,7 @@ export function sendClosedError(reason: unknown): ChannelClosedError {
  *
  * @example Producer and consumer
  * ```ts
- * import { Channel } from 'weft/channel';
+ * import { Channel } from 'weftjs/channel';
  *
  * const jobs = new Channel<string>(16);
  *
@@ -228,7 +228,7 @@ export function sendClosedError(reason: unknown): ChannelClosedError {
  *
  * @example Cancellable receive
  * ```ts
- * import { Channel } from 'weft/channel';
+ * import { Channel } from 'weftjs/channel';
  *
  * const replies = new Channel<string>();
  * try {
@@ -284,7 +284,7 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
    *
    * @example The three kinds of channel
    * ```ts
-   * import { Channel } from 'weft/channel';
+   * import { Channel } from 'weftjs/channel';
    *
    * const rendezvous = new Channel<number>(); // send waits for a receiver
    * const buffered = new Channel<number>(64); // send waits only while 64 values are queued
@@ -335,7 +335,7 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
    *
    * @example Backpressure: the producer waits while the consumer is behind
    * ```ts
-   * import { Channel } from 'weft/channel';
+   * import { Channel } from 'weftjs/channel';
    *
    * const ch = new Channel<number>(2);
    * await ch.send(1);
@@ -378,7 +378,7 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
    *
    * @example Shedding load instead of waiting
    * ```ts
-   * import { Channel } from 'weft/channel';
+   * import { Channel } from 'weftjs/channel';
    *
    * const work = new Channel<string>(100);
    * if (!work.trySend('resize image 42')) console.warn('busy, request rejected');
@@ -401,7 +401,7 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Channel, ChannelClosedError } from 'weft/channel';
+   * import { Channel, ChannelClosedError } from 'weftjs/channel';
    *
    * const ch = new Channel<number>(1);
    * await ch.send(7);
@@ -435,7 +435,7 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
    *
    * @example Draining what is there
    * ```ts
-   * import { Channel } from 'weft/channel';
+   * import { Channel } from 'weftjs/channel';
    *
    * const ch = new Channel<number>(8);
    * ch.trySend(1);
@@ -461,7 +461,7 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Channel } from 'weft/channel';
+   * import { Channel } from 'weftjs/channel';
    *
    * const ch = new Channel<string>(4);
    * await ch.send('last words');
@@ -471,7 +471,7 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
    *
    * @example Passing a failure downstream
    * ```ts
-   * import { Channel } from 'weft/channel';
+   * import { Channel } from 'weftjs/channel';
    *
    * const rows = new Channel<string>(4);
    * rows.close(new Error('database connection lost'));
@@ -507,7 +507,7 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Channel } from 'weft/channel';
+   * import { Channel } from 'weftjs/channel';
    *
    * {
    *   await using results = new Channel<number>(16);
@@ -529,7 +529,7 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Channel } from 'weft/channel';
+   * import { Channel } from 'weftjs/channel';
    *
    * const ch = new Channel<number>(Infinity);
    * for (const n of [1, 2, 3]) ch.trySend(n);
@@ -553,7 +553,7 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
    *
    * @example Stop consuming when the user cancels
    * ```ts
-   * import { Channel } from 'weft/channel';
+   * import { Channel } from 'weftjs/channel';
    *
    * const events = new Channel<string>(32);
    * const controller = new AbortController();
@@ -577,7 +577,7 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Channel } from 'weft/channel';
+   * import { Channel } from 'weftjs/channel';
    *
    * const ch = new Channel<number>(1);
    * ch.close();
@@ -594,7 +594,7 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Channel } from 'weft/channel';
+   * import { Channel } from 'weftjs/channel';
    *
    * const ch = new Channel<number>(8);
    * ch.trySend(1);
@@ -611,7 +611,7 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Channel } from 'weft/channel';
+   * import { Channel } from 'weftjs/channel';
    *
    * console.log(new Channel().capacity, new Channel(Infinity).capacity); // 0 Infinity
    * ```
@@ -627,7 +627,7 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Channel } from 'weft/channel';
+   * import { Channel } from 'weftjs/channel';
    *
    * const ch = new Channel<number>();
    * void ch.send(1);
@@ -644,7 +644,7 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Channel } from 'weft/channel';
+   * import { Channel } from 'weftjs/channel';
    *
    * const ch = new Channel<number>();
    * void ch.receive();

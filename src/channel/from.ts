@@ -20,7 +20,7 @@ import { Stage, type StageOptions } from './stage.js';
  *
  * @example Streaming an async generator through a channel
  * ```ts
- * import { channelFrom } from 'weft/channel';
+ * import { channelFrom } from 'weftjs/channel';
  *
  * async function* pages() {
  *   for (let page = 1; page <= 3; page++) yield `page ${page}`;

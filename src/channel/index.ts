@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { Channel, recv, select } from 'weft/channel';
+ * import { Channel, recv, select } from 'weftjs/channel';
  *
  * const jobs = new Channel<number>(16);
  * const quit = new Channel<void>();
@@ -20,7 +20,7 @@
  * }
  * ```
  *
- * @module weft/channel
+ * @module weftjs/channel
  */
 export { ChannelClosedError } from '../errors.js';
 export type { WaitOptions } from '../types.js';

@@ -7,7 +7,7 @@ import { Stage, type StageOptions } from './stage.js';
  *
  * @example
  * ```ts
- * import type { MapChannelOptions } from 'weft/channel';
+ * import type { MapChannelOptions } from 'weftjs/channel';
  *
  * const options: MapChannelOptions = { concurrency: 8, ordered: false, capacity: 16 };
  * ```
@@ -18,7 +18,7 @@ export interface MapChannelOptions extends StageOptions {
    *
    * @example
    * ```ts
-   * import { Channel, mapChannel } from 'weft/channel';
+   * import { Channel, mapChannel } from 'weftjs/channel';
    *
    * const urls = new Channel<string>();
    * const bodies = mapChannel(urls, (url) => fetch(url).then((r) => r.text()), { concurrency: 4 });
@@ -32,7 +32,7 @@ export interface MapChannelOptions extends StageOptions {
    *
    * @example
    * ```ts
-   * import { Channel, mapChannel } from 'weft/channel';
+   * import { Channel, mapChannel } from 'weftjs/channel';
    *
    * const ids = new Channel<number>();
    * const users = mapChannel(ids, async (id) => ({ id }), { concurrency: 8, ordered: false });
@@ -46,7 +46,7 @@ export interface MapChannelOptions extends StageOptions {
  *
  * @example
  * ```ts
- * import { Channel, mapChannel, type MapChannelContext } from 'weft/channel';
+ * import { Channel, mapChannel, type MapChannelContext } from 'weftjs/channel';
  *
  * async function download(url: string, { signal }: MapChannelContext): Promise<string> {
  *   const response = await fetch(url, { signal });
@@ -61,7 +61,7 @@ export interface MapChannelContext {
    *
    * @example
    * ```ts
-   * import { Channel, mapChannel } from 'weft/channel';
+   * import { Channel, mapChannel } from 'weftjs/channel';
    *
    * const urls = new Channel<string>();
    * const pages = mapChannel(urls, async (url, { signal }) => (await fetch(url, { signal })).text());
@@ -90,7 +90,7 @@ export interface MapChannelContext {
  *
  * @example Resizing images four at a time
  * ```ts
- * import { channelFrom, mapChannel } from 'weft/channel';
+ * import { channelFrom, mapChannel } from 'weftjs/channel';
  *
  * const files = channelFrom(['a.png', 'b.png', 'c.png']);
  * const resized = mapChannel(files, async (file) => `${file} resized`, { concurrency: 4 });

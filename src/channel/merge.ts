@@ -9,7 +9,7 @@ import { Stage, type StageOptions } from './stage.js';
  *
  * @example
  * ```ts
- * import { Channel, type ChannelValue } from 'weft/channel';
+ * import { Channel, type ChannelValue } from 'weftjs/channel';
  *
  * const prices = new Channel<number>();
  * const latest: ChannelValue<typeof prices> = 9.99;
@@ -33,7 +33,7 @@ export type ChannelValue<C> = C extends Channel<infer T> ? T : never;
  *
  * @example Collecting results from several workers
  * ```ts
- * import { Channel, mergeChannels } from 'weft/channel';
+ * import { Channel, mergeChannels } from 'weftjs/channel';
  *
  * const fromA = new Channel<string>(4);
  * const fromB = new Channel<string>(4);

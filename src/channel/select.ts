@@ -18,7 +18,7 @@ declare const caseValue: unique symbol;
  *
  * @example
  * ```ts
- * import { Channel, recv, send, type SelectCase } from 'weft/channel';
+ * import { Channel, recv, send, type SelectCase } from 'weftjs/channel';
  *
  * const input = new Channel<number>();
  * const output = new Channel<string>(1);
@@ -31,7 +31,7 @@ export interface SelectCase<T = unknown> {
    *
    * @example
    * ```ts
-   * import { Channel, recv, type SelectCase } from 'weft/channel';
+   * import { Channel, recv, type SelectCase } from 'weftjs/channel';
    *
    * const c: SelectCase<number> = recv(new Channel<number>());
    * console.log(c.kind); // 'recv'
@@ -43,7 +43,7 @@ export interface SelectCase<T = unknown> {
    *
    * @example
    * ```ts
-   * import { Channel, recv, type SelectCase } from 'weft/channel';
+   * import { Channel, recv, type SelectCase } from 'weftjs/channel';
    *
    * const ch = new Channel<number>();
    * const c: SelectCase<number> = recv(ch);
@@ -64,7 +64,7 @@ export interface SelectCase<T = unknown> {
  *
  * @example
  * ```ts
- * import { Channel, recv, type RecvCase } from 'weft/channel';
+ * import { Channel, recv, type RecvCase } from 'weftjs/channel';
  *
  * const numbers = new Channel<number>();
  * const next: RecvCase<number> = recv(numbers);
@@ -76,7 +76,7 @@ export interface RecvCase<T> extends SelectCase<T> {
    *
    * @example
    * ```ts
-   * import { Channel, recv } from 'weft/channel';
+   * import { Channel, recv } from 'weftjs/channel';
    *
    * console.log(recv(new Channel<number>()).kind); // 'recv'
    * ```
@@ -87,7 +87,7 @@ export interface RecvCase<T> extends SelectCase<T> {
    *
    * @example
    * ```ts
-   * import { Channel, recv } from 'weft/channel';
+   * import { Channel, recv } from 'weftjs/channel';
    *
    * const ch = new Channel<number>();
    * console.log(recv(ch).channel === ch); // true
@@ -101,7 +101,7 @@ export interface RecvCase<T> extends SelectCase<T> {
  *
  * @example
  * ```ts
- * import { Channel, send, type SendCase } from 'weft/channel';
+ * import { Channel, send, type SendCase } from 'weftjs/channel';
  *
  * const out = new Channel<string>(1);
  * const offer: SendCase<string> = send(out, 'ready');
@@ -113,7 +113,7 @@ export interface SendCase<T> extends SelectCase<void> {
    *
    * @example
    * ```ts
-   * import { Channel, send } from 'weft/channel';
+   * import { Channel, send } from 'weftjs/channel';
    *
    * console.log(send(new Channel<number>(), 1).kind); // 'send'
    * ```
@@ -124,7 +124,7 @@ export interface SendCase<T> extends SelectCase<void> {
    *
    * @example
    * ```ts
-   * import { Channel, send } from 'weft/channel';
+   * import { Channel, send } from 'weftjs/channel';
    *
    * const ch = new Channel<number>();
    * console.log(send(ch, 1).channel === ch); // true
@@ -136,7 +136,7 @@ export interface SendCase<T> extends SelectCase<void> {
    *
    * @example
    * ```ts
-   * import { Channel, send } from 'weft/channel';
+   * import { Channel, send } from 'weftjs/channel';
    *
    * console.log(send(new Channel<string>(), 'hi').value); // 'hi'
    * ```
@@ -154,7 +154,7 @@ export interface SendCase<T> extends SelectCase<void> {
  *
  * @example
  * ```ts
- * import { Channel, recv, select, type SelectResult } from 'weft/channel';
+ * import { Channel, recv, select, type SelectResult } from 'weftjs/channel';
  *
  * const channels = [new Channel<number>(1), new Channel<number>(1)];
  * channels[1]!.trySend(5);
@@ -168,7 +168,7 @@ export interface SelectResult {
    *
    * @example
    * ```ts
-   * import { Channel, recv, select } from 'weft/channel';
+   * import { Channel, recv, select } from 'weftjs/channel';
    *
    * const a = new Channel<number>(1);
    * const b = new Channel<number>(1);
@@ -183,7 +183,7 @@ export interface SelectResult {
    *
    * @example
    * ```ts
-   * import { Channel, recv, select } from 'weft/channel';
+   * import { Channel, recv, select } from 'weftjs/channel';
    *
    * const done = new Channel<void>();
    * done.close();
@@ -197,7 +197,7 @@ export interface SelectResult {
    *
    * @example
    * ```ts
-   * import { Channel, recv, select } from 'weft/channel';
+   * import { Channel, recv, select } from 'weftjs/channel';
    *
    * const ch = new Channel<string>(1);
    * ch.trySend('x');
@@ -213,7 +213,7 @@ export interface SelectResult {
  *
  * @example
  * ```ts
- * import { Channel, recv, select } from 'weft/channel';
+ * import { Channel, recv, select } from 'weftjs/channel';
  *
  * const ch = new Channel<number>();
  * const result = await select([recv(ch)], { default: true });
@@ -226,7 +226,7 @@ export interface SelectDefault {
    *
    * @example
    * ```ts
-   * import { Channel, recv, select } from 'weft/channel';
+   * import { Channel, recv, select } from 'weftjs/channel';
    *
    * const { index } = await select([recv(new Channel<number>())], { default: true });
    * console.log(index); // -1
@@ -238,7 +238,7 @@ export interface SelectDefault {
    *
    * @example
    * ```ts
-   * import { Channel, recv, select } from 'weft/channel';
+   * import { Channel, recv, select } from 'weftjs/channel';
    *
    * const { ok } = await select([recv(new Channel<number>())], { default: true });
    * console.log(ok); // false
@@ -250,7 +250,7 @@ export interface SelectDefault {
    *
    * @example
    * ```ts
-   * import type { SelectDefault } from 'weft/channel';
+   * import type { SelectDefault } from 'weftjs/channel';
    *
    * const none: SelectDefault = { index: -1, ok: false };
    * console.log(none.value); // undefined
@@ -265,7 +265,7 @@ export interface SelectDefault {
  *
  * @example
  * ```ts
- * import type { RecvResult } from 'weft/channel';
+ * import type { RecvResult } from 'weftjs/channel';
  *
  * function show(result: RecvResult<0, string>) {
  *   if (result.ok) console.log(result.value.toUpperCase());
@@ -297,7 +297,7 @@ export type RecvResult<I extends number, T> =
  *
  * @example
  * ```ts
- * import type { SendResult } from 'weft/channel';
+ * import type { SendResult } from 'weftjs/channel';
  *
  * const sent: SendResult<1> = { index: 1, ok: true };
  * ```
@@ -308,7 +308,7 @@ export interface SendResult<I extends number> {
    *
    * @example
    * ```ts
-   * import type { SendResult } from 'weft/channel';
+   * import type { SendResult } from 'weftjs/channel';
    *
    * const sent: SendResult<2> = { index: 2, ok: true };
    * console.log(sent.index); // 2
@@ -320,7 +320,7 @@ export interface SendResult<I extends number> {
    *
    * @example
    * ```ts
-   * import type { SendResult } from 'weft/channel';
+   * import type { SendResult } from 'weftjs/channel';
    *
    * const sent: SendResult<0> = { index: 0, ok: true };
    * console.log(sent.ok); // true
@@ -332,7 +332,7 @@ export interface SendResult<I extends number> {
    *
    * @example
    * ```ts
-   * import type { SendResult } from 'weft/channel';
+   * import type { SendResult } from 'weftjs/channel';
    *
    * const sent: SendResult<0> = { index: 0, ok: true };
    * console.log(sent.value); // undefined
@@ -347,7 +347,7 @@ export interface SendResult<I extends number> {
  *
  * @example
  * ```ts
- * import type { CaseResult, RecvCase } from 'weft/channel';
+ * import type { CaseResult, RecvCase } from 'weftjs/channel';
  *
  * type First = CaseResult<RecvCase<number>, 0>; // RecvResult<0, number>
  * const result: First = { index: 0, ok: true, value: 42 };
@@ -379,7 +379,7 @@ export type CaseResult<C, I extends number> =
  *
  * @example Narrowing on index and ok
  * ```ts
- * import { Channel, recv, send, select } from 'weft/channel';
+ * import { Channel, recv, send, select } from 'weftjs/channel';
  *
  * const numbers = new Channel<number>(1);
  * const names = new Channel<string>(1);
@@ -400,7 +400,7 @@ export type SelectResultOf<C extends readonly SelectCase<any>[]> = number extend
  *
  * @example
  * ```ts
- * import { Channel, recv, select, type SelectOptions } from 'weft/channel';
+ * import { Channel, recv, select, type SelectOptions } from 'weftjs/channel';
  *
  * const ch = new Channel<number>();
  * const options: SelectOptions = { timeout: 100 };
@@ -414,7 +414,7 @@ export interface SelectOptions extends WaitOptions {
    *
    * @example Polling without waiting
    * ```ts
-   * import { Channel, recv, select } from 'weft/channel';
+   * import { Channel, recv, select } from 'weftjs/channel';
    *
    * const updates = new Channel<string>(16);
    * const result = await select([recv(updates)], { default: true });
@@ -448,7 +448,7 @@ class SendCaseImpl<T> implements SendCase<T> {
  *
  * @example
  * ```ts
- * import { Channel, recv, select } from 'weft/channel';
+ * import { Channel, recv, select } from 'weftjs/channel';
  *
  * const ch = new Channel<string>(1);
  * ch.trySend('hi');
@@ -474,7 +474,7 @@ export function recv<T>(channel: Channel<T>): RecvCase<T> {
  *
  * @example Send, unless a cancellation comes first
  * ```ts
- * import { Channel, recv, send, select } from 'weft/channel';
+ * import { Channel, recv, send, select } from 'weftjs/channel';
  *
  * const results = new Channel<number>();
  * const quit = new Channel<void>();
@@ -512,7 +512,7 @@ export function send<T>(channel: Channel<T>, value: T): SendCase<T> {
  *
  * @example Multiplexing two inputs with a timeout
  * ```ts
- * import { Channel, recv, select } from 'weft/channel';
+ * import { Channel, recv, select } from 'weftjs/channel';
  *
  * const clicks = new Channel<{ x: number; y: number }>(8);
  * const keys = new Channel<string>(8);
@@ -539,7 +539,7 @@ export function select<const C extends readonly SelectCase<any>[]>(
  *
  * @example
  * ```ts
- * import { Channel, recv, select } from 'weft/channel';
+ * import { Channel, recv, select } from 'weftjs/channel';
  *
  * const ch = new Channel<number>(1);
  * ch.trySend(3);
@@ -562,7 +562,7 @@ export function select<const C extends readonly SelectCase<any>[]>(
  *
  * @example
  * ```ts
- * import { Channel, recv, select } from 'weft/channel';
+ * import { Channel, recv, select } from 'weftjs/channel';
  *
  * const ch = new Channel<number>(1);
  * const nonBlocking = Math.random() < 0.5;

@@ -15,7 +15,7 @@ import { recv, select, type RecvCase } from './select.js';
  *
  * @example
  * ```ts
- * import { channelFrom, type StageOptions } from 'weft/channel';
+ * import { channelFrom, type StageOptions } from 'weftjs/channel';
  *
  * const controller = new AbortController();
  * const options: StageOptions = { capacity: 16, signal: controller.signal };
@@ -29,7 +29,7 @@ export interface StageOptions {
    *
    * @example
    * ```ts
-   * import { channelFrom } from 'weft/channel';
+   * import { channelFrom } from 'weftjs/channel';
    *
    * const lines = channelFrom(['a', 'b'], { capacity: 64 });
    * ```
@@ -40,7 +40,7 @@ export interface StageOptions {
    *
    * @example
    * ```ts
-   * import { channelFrom } from 'weft/channel';
+   * import { channelFrom } from 'weftjs/channel';
    *
    * const numbers = channelFrom([1, 2, 3], { signal: AbortSignal.timeout(5000) });
    * ```

@@ -6,7 +6,7 @@ import { Channel, channelCore, checkSignalOptions } from './channel.js';
  *
  * @example
  * ```ts
- * import { ticker, type TickerOptions } from 'weft/channel';
+ * import { ticker, type TickerOptions } from 'weftjs/channel';
  *
  * const options: TickerOptions = { signal: AbortSignal.timeout(10_000) };
  * const ticks = ticker(1000, options);
@@ -18,7 +18,7 @@ export interface TickerOptions {
    *
    * @example
    * ```ts
-   * import { ticker } from 'weft/channel';
+   * import { ticker } from 'weftjs/channel';
    *
    * const controller = new AbortController();
    * const ticks = ticker(250, { signal: controller.signal });
@@ -47,7 +47,7 @@ export interface TickerOptions {
  *
  * @example Flushing a batch every second or when it is full
  * ```ts
- * import { Channel, recv, select, ticker } from 'weft/channel';
+ * import { Channel, recv, select, ticker } from 'weftjs/channel';
  *
  * const items = new Channel<string>(100);
  * const ticks = ticker(1000);

@@ -12,7 +12,7 @@ import type { TaskStream } from './stream.js';
  *
  * @example
  * ```ts
- * import { WorkerPool, type WorkerApi } from 'weft/pool';
+ * import { WorkerPool, type WorkerApi } from 'weftjs/pool';
  *
  * // The shape of the worker module; in an application: `typeof import('./worker.js')`.
  * interface Fns {

@@ -1,5 +1,5 @@
 /**
- * Parallelism on worker threads: {@link WorkerPool} runs functions exposed by a worker file (see `weft/worker`) on
+ * Parallelism on worker threads: {@link WorkerPool} runs functions exposed by a worker file (see `weftjs/worker`) on
  * a pool of threads, with batching, cancellation, crash recovery and typed calls.
  *
  * The same API runs under Node.js (`worker_threads`) and in browsers (module Web Workers); the module imports no
@@ -9,13 +9,13 @@
  *
  * @example
  * ```ts
- * import { WorkerPool } from 'weft/pool';
+ * import { WorkerPool } from 'weftjs/pool';
  *
  * await using pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
  * console.log(await pool.run<number>('fib', [30]));
  * ```
  *
- * @module weft/pool
+ * @module weftjs/pool
  */
 export { WorkerPool, type PoolCloseOptions, type PoolRunOptions } from './pool.js';
 export type { WorkerPoolOptions } from './options.js';

@@ -1,6 +1,6 @@
 /**
  * Node.js built-in modules for the Node side of the pool (transport-node.ts, port-node.ts), looked up on first use
- * through `process.getBuiltinModule` rather than imported. weft/pool and weft/worker therefore contain no `node:`
+ * through `process.getBuiltinModule` rather than imported. weftjs/pool and weftjs/worker therefore contain no `node:`
  * import at all: they load unchanged in browsers and bundle for them, and pick their platform at run time.
  */
 
@@ -37,7 +37,7 @@ export function nodeModule<T>(id: `node:${string}`): T {
     if (typeof getBuiltinModule !== 'function') {
       throw new Error(
         `weft: cannot load ${id}: this runtime has no process.getBuiltinModule ` +
-          '(Node.js has it from 20.16 and 22.3; upgrade Node.js to use weft/pool)',
+          '(Node.js has it from 20.16 and 22.3; upgrade Node.js to use weftjs/pool)',
       );
     }
     found = getBuiltinModule(id);

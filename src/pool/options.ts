@@ -7,7 +7,7 @@ import type { ResourceLimits, Transport } from './transport.js';
  *
  * @example A pool for request handlers: bounded queue, every task limited to 2 s
  * ```ts
- * import { WorkerPool } from 'weft/pool';
+ * import { WorkerPool } from 'weftjs/pool';
  *
  * const pool = new WorkerPool({
  *   worker: new URL('./worker.js', import.meta.url),
@@ -22,7 +22,7 @@ export interface WorkerPoolOptions {
   /**
    * The worker file: an absolute path, a `file:` URL string, or a `URL` (`new URL('./worker.js', import.meta.url)`).
    * It may be ESM or CommonJS; TypeScript works through a loader (`execArgv: ['--import', 'tsx']`). It must call
-   * `expose()` from `weft/worker`. In a browser: a `URL`, an absolute URL string or a path from the site's root
+   * `expose()` from `weftjs/worker`. In a browser: a `URL`, an absolute URL string or a path from the site's root
    * (`'/workers/w.js'`), started as a module Web Worker (`new Worker(url, { type: 'module' })`).
    */
   worker: string | URL;

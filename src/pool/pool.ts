@@ -17,7 +17,7 @@ import { Task } from './task.js';
  *
  * @example Transferring a buffer instead of copying it
  * ```ts
- * import { WorkerPool } from 'weft/pool';
+ * import { WorkerPool } from 'weftjs/pool';
  *
  * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
  * const bytes = new Uint8Array(1 << 20);
@@ -34,7 +34,7 @@ export interface PoolRunOptions extends WaitOptions {
  *
  * @example Shutting down at once
  * ```ts
- * import { WorkerPool } from 'weft/pool';
+ * import { WorkerPool } from 'weftjs/pool';
  *
  * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
  * process.once('SIGTERM', () => void pool.close({ force: true }));
@@ -47,7 +47,7 @@ export interface PoolCloseOptions {
 
 /**
  * A pool of worker threads for CPU-bound work. Tasks name a function the worker file exposed (with `expose()` from
- * `weft/worker`) and its arguments; they queue in FIFO order, run one at a time per worker, and settle exactly once.
+ * `weftjs/worker`) and its arguments; they queue in FIFO order, run one at a time per worker, and settle exactly once.
  *
  * Small tasks are sent in batches and pipelined a few deep per worker (the depth adapts to how long tasks run);
  * a worker that goes idle takes over tasks another worker has not started yet, so one long task does not hold short
@@ -55,7 +55,7 @@ export interface PoolCloseOptions {
  *
  * @example
  * ```ts
- * import { WorkerPool } from 'weft/pool';
+ * import { WorkerPool } from 'weftjs/pool';
  *
  * await using pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
  * const results = await Promise.all([30, 31, 32].map((n) => pool.run<number>('fib', [n])));
@@ -75,7 +75,7 @@ export class WorkerPool implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { WorkerPool } from 'weft/pool';
+   * import { WorkerPool } from 'weftjs/pool';
    *
    * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url), maxThreads: 4 });
    * ```
@@ -104,7 +104,7 @@ export class WorkerPool implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { WorkerPool } from 'weft/pool';
+   * import { WorkerPool } from 'weftjs/pool';
    *
    * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
    * const n = await pool.run<number>('fib', [30], { timeout: 5000 });
@@ -136,7 +136,7 @@ export class WorkerPool implements AsyncDisposable {
    *
    * @example Reading lines parsed in a worker
    * ```ts
-   * import { WorkerPool } from 'weft/pool';
+   * import { WorkerPool } from 'weftjs/pool';
    *
    * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
    * for await (const row of pool.stream<string[]>('parseCsv', ['/data/big.csv'])) {
@@ -206,7 +206,7 @@ export class WorkerPool implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { WorkerPool } from 'weft/pool';
+   * import { WorkerPool } from 'weftjs/pool';
    *
    * // In an application: pool.api<typeof import('./worker.js')>()
    * interface Fns {
@@ -270,7 +270,7 @@ export class WorkerPool implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { WorkerPool } from 'weft/pool';
+   * import { WorkerPool } from 'weftjs/pool';
    *
    * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
    * const pending = pool.run('fib', [30]);
@@ -291,7 +291,7 @@ export class WorkerPool implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { WorkerPool } from 'weft/pool';
+   * import { WorkerPool } from 'weftjs/pool';
    *
    * {
    *   await using pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
@@ -308,7 +308,7 @@ export class WorkerPool implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { WorkerPool } from 'weft/pool';
+   * import { WorkerPool } from 'weftjs/pool';
    *
    * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
    * console.log(pool.stats.queued, pool.stats.runTime.p99);

@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts
- * import { WorkerPool, type TimeStats } from 'weft/pool';
+ * import { WorkerPool, type TimeStats } from 'weftjs/pool';
  *
  * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
  * const run: TimeStats = pool.stats.runTime;
@@ -29,7 +29,7 @@ export interface TimeStats {
  *
  * @example Logging load once a second
  * ```ts
- * import { WorkerPool } from 'weft/pool';
+ * import { WorkerPool } from 'weftjs/pool';
  *
  * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
  * setInterval(() => {

@@ -19,7 +19,7 @@ type PendingRead = (result: IteratorResult<never> | Promise<never>) => void;
  *
  * @example Taking the first ten values
  * ```ts
- * import { WorkerPool, type TaskStream } from 'weft/pool';
+ * import { WorkerPool, type TaskStream } from 'weftjs/pool';
  *
  * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
  * const primes: TaskStream<number> = pool.stream<number>('primes');
@@ -38,7 +38,7 @@ export interface TaskStream<R> extends AsyncIterableIterator<R, undefined, undef
    *
    * @example
    * ```ts
-   * import { WorkerPool } from 'weft/pool';
+   * import { WorkerPool } from 'weftjs/pool';
    *
    * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
    * const first = await pool.stream<number>('count', [3]).next(); // { done: false, value: 1 }
@@ -53,7 +53,7 @@ export interface TaskStream<R> extends AsyncIterableIterator<R, undefined, undef
    *
    * @example
    * ```ts
-   * import { WorkerPool } from 'weft/pool';
+   * import { WorkerPool } from 'weftjs/pool';
    *
    * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
    * const stream = pool.stream<number>('count', [1_000_000]);
@@ -69,7 +69,7 @@ export interface TaskStream<R> extends AsyncIterableIterator<R, undefined, undef
    *
    * @example
    * ```ts
-   * import { WorkerPool } from 'weft/pool';
+   * import { WorkerPool } from 'weftjs/pool';
    *
    * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url) });
    * for await (const n of pool.stream<number>('count', [3])) console.log(n);

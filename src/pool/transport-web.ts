@@ -135,7 +135,7 @@ export const webTransport: Transport = {
   spawn(worker: URL | string, init: WorkerInit, options: SpawnOptions, events: WorkerEvents) {
     const thread = new Worker(worker, { type: 'module', name: options.name });
     const handle = new WebWorker(thread, String(worker), init, events);
-    // Queued until the worker's script has run; weft/worker listens from the moment it loads.
+    // Queued until the worker's script has run; weftjs/worker listens from the moment it loads.
     thread.postMessage({ [INIT_KEY]: init });
     return handle;
   },

@@ -23,7 +23,7 @@ export interface SpawnOptions {
  *
  * @example
  * ```ts
- * import { WorkerPool, type ResourceLimits } from 'weft/pool';
+ * import { WorkerPool, type ResourceLimits } from 'weftjs/pool';
  *
  * const resourceLimits: ResourceLimits = { maxOldGenerationSizeMb: 256 };
  * const pool = new WorkerPool({ worker: new URL('./worker.js', import.meta.url), resourceLimits });

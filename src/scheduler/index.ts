@@ -1,5 +1,5 @@
 /**
- * weft/scheduler: cooperative multitasking on one thread.
+ * weftjs/scheduler: cooperative multitasking on one thread.
  *
  * JavaScript runs your code on one thread, and nothing interrupts it: a loop that computes for 800 ms freezes every
  * timer, request and frame for 800 ms. The {@link Scheduler} runs CPU-heavy tasks in short time slices instead.
@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { Scheduler } from 'weft/scheduler';
+ * import { Scheduler } from 'weftjs/scheduler';
  *
  * declare const pixels: Float32Array;
  * const scheduler = new Scheduler();
@@ -24,7 +24,7 @@
  * });
  * ```
  *
- * @module weft/scheduler
+ * @module weftjs/scheduler
  */
 export { Scheduler, type SchedulerOptions, type SchedulerStats } from './scheduler.js';
 export type { SpawnOptions, Task, TaskContext, TaskFn, TaskPriority, TaskStatus } from './task.js';

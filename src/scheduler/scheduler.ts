@@ -9,7 +9,7 @@ import { PRIORITIES, TaskImpl, type SpawnOptions, type Task, type TaskFn, type T
  *
  * @example
  * ```ts
- * import { Scheduler, type SchedulerOptions } from 'weft/scheduler';
+ * import { Scheduler, type SchedulerOptions } from 'weftjs/scheduler';
  *
  * const opts: SchedulerOptions = { sliceMs: 8, agingMs: 250 };
  * const scheduler = new Scheduler(opts);
@@ -23,7 +23,7 @@ export interface SchedulerOptions {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const scheduler = new Scheduler({ sliceMs: 10 });
    * ```
@@ -36,7 +36,7 @@ export interface SchedulerOptions {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const strict = new Scheduler({ agingMs: Infinity });
    * ```
@@ -49,7 +49,7 @@ export interface SchedulerOptions {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const scheduler = new Scheduler({ sliceMs: 5, sliceYields: 20_000 });
    * ```
@@ -62,7 +62,7 @@ export interface SchedulerOptions {
  *
  * @example
  * ```ts
- * import { Scheduler } from 'weft/scheduler';
+ * import { Scheduler } from 'weftjs/scheduler';
  *
  * const scheduler = new Scheduler();
  * await scheduler.spawn(function* () {
@@ -79,7 +79,7 @@ export interface SchedulerStats {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * console.log(new Scheduler().stats.spawned); // 0
    * ```
@@ -90,7 +90,7 @@ export interface SchedulerStats {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const scheduler = new Scheduler();
    * await scheduler.spawn(() => 1);
@@ -103,7 +103,7 @@ export interface SchedulerStats {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const scheduler = new Scheduler();
    * await scheduler.spawn(() => JSON.parse('{')).then(undefined, () => {});
@@ -116,7 +116,7 @@ export interface SchedulerStats {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const scheduler = new Scheduler();
    * scheduler.spawn(() => 1).cancel();
@@ -129,7 +129,7 @@ export interface SchedulerStats {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const scheduler = new Scheduler();
    * scheduler.spawn(() => 1);
@@ -142,7 +142,7 @@ export interface SchedulerStats {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const scheduler = new Scheduler();
    * scheduler.spawn(() => 1);
@@ -155,7 +155,7 @@ export interface SchedulerStats {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const scheduler = new Scheduler({ sliceMs: 2 });
    * await scheduler.spawn(function* () {
@@ -171,7 +171,7 @@ export interface SchedulerStats {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const scheduler = new Scheduler();
    * await scheduler.spawn(function* () {
@@ -186,7 +186,7 @@ export interface SchedulerStats {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const scheduler = new Scheduler();
    * console.log(`${scheduler.stats.busyMs.toFixed(1)} ms of CPU on this thread`);
@@ -198,7 +198,7 @@ export interface SchedulerStats {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const scheduler = new Scheduler();
    * console.log(scheduler.stats.meanSliceMs.toFixed(2));
@@ -210,7 +210,7 @@ export interface SchedulerStats {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const scheduler = new Scheduler({ sliceMs: 5 });
    * if (scheduler.stats.maxSliceMs > 50) console.warn('a task blocked the event loop for over 50 ms');
@@ -222,7 +222,7 @@ export interface SchedulerStats {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const scheduler = new Scheduler();
    * if (scheduler.stats.overruns > 0) console.warn('add yield points to the task loops');
@@ -317,7 +317,7 @@ export function schedulerEngine(scheduler: Scheduler): Engine {
  *
  * @example Keeping a server responsive during a long computation
  * ```ts
- * import { Scheduler } from 'weft/scheduler';
+ * import { Scheduler } from 'weftjs/scheduler';
  *
  * declare const records: { id: string; text: string }[];
  * declare function tokenize(text: string): string[];
@@ -346,7 +346,7 @@ export class Scheduler implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const interactive = new Scheduler({ sliceMs: 4 }); // keeps a 60 Hz frame budget free
    * const batch = new Scheduler({ sliceMs: 20 }); // fewer switches, more throughput
@@ -380,7 +380,7 @@ export class Scheduler implements AsyncDisposable {
    *
    * @example Priorities
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * declare function prefetchAll(): Generator<unknown, void>;
    * declare function renderVisible(): Generator<unknown, number>;
@@ -399,7 +399,7 @@ export class Scheduler implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * console.log(new Scheduler().sliceMs); // 5
    * ```
@@ -413,7 +413,7 @@ export class Scheduler implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const scheduler = new Scheduler();
    * await scheduler.spawn(() => 'done');
@@ -446,7 +446,7 @@ export class Scheduler implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * {
    *   await using scheduler = new Scheduler();

@@ -13,7 +13,7 @@ import { type SpawnOptions, type Task, type TaskFn, type TaskImpl, type TaskOwne
  *
  * @example
  * ```ts
- * import { scope } from 'weft/scheduler';
+ * import { scope } from 'weftjs/scheduler';
  *
  * declare function load(url: string, signal: AbortSignal): Promise<string>;
  * const pages = await scope(async ({ spawn }) => {
@@ -31,7 +31,7 @@ export interface Scope {
    *
    * @example
    * ```ts
-   * import { scope } from 'weft/scheduler';
+   * import { scope } from 'weftjs/scheduler';
    *
    * await scope(async (s) => {
    *   s.spawn(function* () {
@@ -47,7 +47,7 @@ export interface Scope {
    *
    * @example
    * ```ts
-   * import { scope } from 'weft/scheduler';
+   * import { scope } from 'weftjs/scheduler';
    *
    * await scope(async ({ signal }) => {
    *   await fetch('https://example.com/', { signal });
@@ -62,7 +62,7 @@ export interface Scope {
  *
  * @example
  * ```ts
- * import { Scheduler, scope, type ScopeOptions } from 'weft/scheduler';
+ * import { Scheduler, scope, type ScopeOptions } from 'weftjs/scheduler';
  *
  * const opts: ScopeOptions = { timeout: 5_000, scheduler: new Scheduler({ sliceMs: 10 }) };
  * await scope(async () => {}, opts);
@@ -74,7 +74,7 @@ export interface ScopeOptions extends WaitOptions {
    *
    * @example
    * ```ts
-   * import { Scheduler, scope } from 'weft/scheduler';
+   * import { Scheduler, scope } from 'weftjs/scheduler';
    *
    * const background = new Scheduler({ sliceMs: 2 });
    * await scope(async (s) => s.spawn(() => 'runs on background'), { scheduler: background });
@@ -106,7 +106,7 @@ const NONE = Symbol('none');
  *
  * @example Fail fast: one error cancels the siblings
  * ```ts
- * import { scope } from 'weft/scheduler';
+ * import { scope } from 'weftjs/scheduler';
  *
  * declare function fetchUser(id: string, signal: AbortSignal): Promise<{ name: string }>;
  * declare function fetchOrders(id: string, signal: AbortSignal): Promise<number[]>;

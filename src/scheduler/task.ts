@@ -15,7 +15,7 @@ import type { Scheduler } from './scheduler.js';
  *
  * @example
  * ```ts
- * import { Scheduler, type TaskPriority } from 'weft/scheduler';
+ * import { Scheduler, type TaskPriority } from 'weftjs/scheduler';
  *
  * const scheduler = new Scheduler();
  * const priority: TaskPriority = document.hidden ? 'low' : 'normal';
@@ -32,7 +32,7 @@ export type TaskPriority = 'high' | 'normal' | 'low';
  *
  * @example
  * ```ts
- * import { Scheduler } from 'weft/scheduler';
+ * import { Scheduler } from 'weftjs/scheduler';
  *
  * const task = new Scheduler().spawn(() => 42);
  * console.log(task.status); // 'pending': spawn never runs the task synchronously
@@ -54,7 +54,7 @@ export type TaskStatus = 'pending' | 'running' | 'done' | 'failed' | 'cancelled'
  *
  * @example
  * ```ts
- * import { Scheduler, type TaskFn } from 'weft/scheduler';
+ * import { Scheduler, type TaskFn } from 'weftjs/scheduler';
  *
  * const countTo: (n: number) => TaskFn<number> = (n) =>
  *   function* () {
@@ -77,7 +77,7 @@ export type TaskFn<T> = (
  *
  * @example
  * ```ts
- * import { Scheduler, type SpawnOptions } from 'weft/scheduler';
+ * import { Scheduler, type SpawnOptions } from 'weftjs/scheduler';
  *
  * const controller = new AbortController();
  * const opts: SpawnOptions = { priority: 'low', signal: controller.signal, timeout: 10_000, name: 'reindex' };
@@ -92,7 +92,7 @@ export interface SpawnOptions extends WaitOptions {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const scheduler = new Scheduler();
    * scheduler.spawn(() => console.log('first'), { priority: 'high' });
@@ -105,7 +105,7 @@ export interface SpawnOptions extends WaitOptions {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const controller = new AbortController();
    * const task = new Scheduler().spawn(function* () {
@@ -121,7 +121,7 @@ export interface SpawnOptions extends WaitOptions {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const task = new Scheduler().spawn(function* () {
    *   for (;;) yield;
@@ -134,7 +134,7 @@ export interface SpawnOptions extends WaitOptions {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const task = new Scheduler().spawn(() => 1, { name: 'parse-config', timeout: 50 });
    * ```
@@ -151,7 +151,7 @@ export interface SpawnOptions extends WaitOptions {
  *
  * @example
  * ```ts
- * import { Scheduler } from 'weft/scheduler';
+ * import { Scheduler } from 'weftjs/scheduler';
  *
  * const scheduler = new Scheduler();
  * const task = scheduler.spawn(function* () {
@@ -182,7 +182,7 @@ export interface Task<T> extends PromiseLike<T> {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const task = new Scheduler().spawn(function* () {
    *   try {
@@ -200,7 +200,7 @@ export interface Task<T> extends PromiseLike<T> {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const task = new Scheduler().spawn(async () => 'ok');
    * await task;
@@ -214,7 +214,7 @@ export interface Task<T> extends PromiseLike<T> {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const task = new Scheduler().spawn(async () => 1);
    * task.signal.addEventListener('abort', () => console.log('cancelled:', task.signal.reason));
@@ -226,7 +226,7 @@ export interface Task<T> extends PromiseLike<T> {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const task = new Scheduler().spawn(() => 1, { name: 'warm-cache' });
    * console.log(task.name); // 'warm-cache'
@@ -238,7 +238,7 @@ export interface Task<T> extends PromiseLike<T> {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const task = new Scheduler().spawn(() => 1, { priority: 'high' });
    * console.log(task.priority); // 'high'
@@ -252,7 +252,7 @@ export interface Task<T> extends PromiseLike<T> {
  *
  * @example An async task with explicit yield points
  * ```ts
- * import { Scheduler } from 'weft/scheduler';
+ * import { Scheduler } from 'weftjs/scheduler';
  *
  * declare const rows: { price: number }[];
  * const total = await new Scheduler().spawn(async (ctx) => {
@@ -271,7 +271,7 @@ export interface TaskContext {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * const task = new Scheduler().spawn(async ({ signal }) => {
    *   const response = await fetch('https://example.com/data.json', { signal });
@@ -288,7 +288,7 @@ export interface TaskContext {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * declare function step(i: number): void;
    * await new Scheduler().spawn(async (ctx) => {
@@ -306,7 +306,7 @@ export interface TaskContext {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * declare function step(i: number): void;
    * await new Scheduler().spawn(async (ctx) => {
@@ -324,7 +324,7 @@ export interface TaskContext {
    *
    * @example
    * ```ts
-   * import { Scheduler } from 'weft/scheduler';
+   * import { Scheduler } from 'weftjs/scheduler';
    *
    * await new Scheduler().spawn(async ({ spawn }) => {
    *   const parts = [1, 2, 3].map((n) => spawn(() => n * n));

@@ -13,7 +13,7 @@ import { rejected } from '../internal/promise.js';
  *
  * @example
  * ```ts
- * import { yieldNow } from 'weft/scheduler';
+ * import { yieldNow } from 'weftjs/scheduler';
  *
  * declare const chunks: string[][];
  * declare function render(chunk: string[]): void;
@@ -32,7 +32,7 @@ export function yieldNow(): Promise<void> {
  *
  * @example
  * ```ts
- * import { sleep, type SleepOptions } from 'weft/scheduler';
+ * import { sleep, type SleepOptions } from 'weftjs/scheduler';
  *
  * const opts: SleepOptions = { signal: AbortSignal.timeout(50) };
  * await sleep(10, opts);
@@ -44,7 +44,7 @@ export interface SleepOptions {
    *
    * @example
    * ```ts
-   * import { sleep } from 'weft/scheduler';
+   * import { sleep } from 'weftjs/scheduler';
    *
    * const controller = new AbortController();
    * setTimeout(() => controller.abort(), 10);
@@ -64,7 +64,7 @@ export interface SleepOptions {
  *
  * @example Polling with a way out
  * ```ts
- * import { sleep } from 'weft/scheduler';
+ * import { sleep } from 'weftjs/scheduler';
  *
  * declare function ready(): boolean;
  * const controller = new AbortController();

@@ -50,7 +50,7 @@ let ownThreadId: number | undefined;
  *
  * @example Telling the parent who we are, from a browser worker
  * ```ts
- * import { currentThreadId } from 'weft/shared';
+ * import { currentThreadId } from 'weftjs/shared';
  *
  * postMessage({ ready: true, threadId: currentThreadId() });
  * ```

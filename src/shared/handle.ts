@@ -15,7 +15,7 @@ import { invalid } from '../internal/validate.js';
  * @example
  * ```ts
  * import { Worker } from 'node:worker_threads';
- * import { SharedMutex, type SharedHandle } from 'weft/shared';
+ * import { SharedMutex, type SharedHandle } from 'weftjs/shared';
  *
  * const mutex = new SharedMutex();
  * const handle: SharedHandle = mutex.handle;
@@ -35,7 +35,7 @@ export interface SharedHandle {
  *
  * @example
  * ```ts
- * import { SharedSemaphore, type SharedKind } from 'weft/shared';
+ * import { SharedSemaphore, type SharedKind } from 'weftjs/shared';
  *
  * const kind: SharedKind = new SharedSemaphore(2).handle.kind; // 'SharedSemaphore'
  * ```

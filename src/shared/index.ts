@@ -1,6 +1,6 @@
 /**
- * weft/shared: a mutex and a semaphore that work across threads (Node worker threads, Web Workers), built on
- * `SharedArrayBuffer` and `Atomics`, with the same API and rules as `Mutex` and `Semaphore` from `weft/sync`.
+ * weftjs/shared: a mutex and a semaphore that work across threads (Node worker threads, Web Workers), built on
+ * `SharedArrayBuffer` and `Atomics`, with the same API and rules as `Mutex` and `Semaphore` from `weftjs/sync`.
  *
  * Create the lock on one thread, send its `handle` to the others (`postMessage`, `workerData`, pool task
  * arguments) and open it there with `from(handle)`. `lock()` / `acquire()` wait without blocking the event loop;
@@ -10,14 +10,14 @@
  * @example
  * ```ts
  * import { Worker } from 'node:worker_threads';
- * import { SharedMutex } from 'weft/shared';
+ * import { SharedMutex } from 'weftjs/shared';
  *
  * const mutex = new SharedMutex();
  * new Worker(new URL('./worker.js', import.meta.url), { workerData: mutex.handle });
  * // in the worker: const mutex = SharedMutex.from(workerData); await mutex.run(() => ...);
  * ```
  *
- * @module weft/shared
+ * @module weftjs/shared
  */
 export { SharedMutex } from './shared-mutex.js';
 export { SharedSemaphore } from './shared-semaphore.js';

@@ -9,7 +9,7 @@ import { DEFAULT_SLOTS, MAX_SLOTS } from './handle.js';
  *
  * @example A lock that many threads queue on at once
  * ```ts
- * import { SharedMutex } from 'weft/shared';
+ * import { SharedMutex } from 'weftjs/shared';
  *
  * const mutex = new SharedMutex({ slots: 1024 });
  * ```
@@ -28,7 +28,7 @@ export interface SharedLockOptions {
  *
  * @example Blocking for at most 50 ms, in a worker
  * ```ts
- * import { SharedMutex, type SharedHandle } from 'weft/shared';
+ * import { SharedMutex, type SharedHandle } from 'weftjs/shared';
  *
  * declare const handle: SharedHandle;
  * const mutex = SharedMutex.from(handle);

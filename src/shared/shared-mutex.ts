@@ -13,7 +13,7 @@ let attaching: SharedHandle | undefined;
  * lives in a `SharedArrayBuffer`; send {@link SharedMutex.handle} to a worker (`postMessage`, `workerData`, pool
  * task arguments) and call {@link SharedMutex.from} there to get the same lock.
  *
- * Same rules as `Mutex` from `weft/sync`: `lock` resolves to a {@link Permit} released exactly once, `tryLock` never
+ * Same rules as `Mutex` from `weftjs/sync`: `lock` resolves to a {@link Permit} released exactly once, `tryLock` never
  * jumps the queue, and an aborted or timed-out waiter leaves the queue at once. `lock` never blocks the event loop;
  * `lockSync` blocks, and only where blocking is allowed (worker threads).
  *
@@ -25,7 +25,7 @@ let attaching: SharedHandle | undefined;
  * @example Creating the lock and a shared counter, and starting workers (main.ts)
  * ```ts
  * import { Worker } from 'node:worker_threads';
- * import { SharedMutex } from 'weft/shared';
+ * import { SharedMutex } from 'weftjs/shared';
  *
  * const mutex = new SharedMutex();
  * const counter = new Int32Array(new SharedArrayBuffer(4));
@@ -37,7 +37,7 @@ let attaching: SharedHandle | undefined;
  * @example Updating the counter under the lock, in each worker (worker.ts)
  * ```ts
  * import { workerData } from 'node:worker_threads';
- * import { SharedMutex } from 'weft/shared';
+ * import { SharedMutex } from 'weftjs/shared';
  *
  * const mutex = SharedMutex.from(workerData.lock);
  * const counter: Int32Array = workerData.counter;
@@ -59,7 +59,7 @@ export class SharedMutex {
    *
    * @example
    * ```ts
-   * import { SharedMutex } from 'weft/shared';
+   * import { SharedMutex } from 'weftjs/shared';
    *
    * const mutex = new SharedMutex();
    * console.log(mutex.locked); // false
@@ -83,7 +83,7 @@ export class SharedMutex {
    * @example
    * ```ts
    * import { workerData } from 'node:worker_threads';
-   * import { SharedMutex } from 'weft/shared';
+   * import { SharedMutex } from 'weftjs/shared';
    *
    * const mutex = SharedMutex.from(workerData.lock);
    * ```
@@ -101,7 +101,7 @@ export class SharedMutex {
    * @example
    * ```ts
    * import { Worker } from 'node:worker_threads';
-   * import { SharedMutex } from 'weft/shared';
+   * import { SharedMutex } from 'weftjs/shared';
    *
    * const mutex = new SharedMutex();
    * new Worker(new URL('./worker.js', import.meta.url), { workerData: { lock: mutex.handle } });
@@ -116,7 +116,7 @@ export class SharedMutex {
    *
    * @example
    * ```ts
-   * import { SharedMutex } from 'weft/shared';
+   * import { SharedMutex } from 'weftjs/shared';
    *
    * const mutex = new SharedMutex();
    * using _lock = await mutex.lock();
@@ -132,7 +132,7 @@ export class SharedMutex {
    *
    * @example
    * ```ts
-   * import { SharedMutex } from 'weft/shared';
+   * import { SharedMutex } from 'weftjs/shared';
    *
    * const mutex = new SharedMutex();
    * using _lock = await mutex.lock();
@@ -149,7 +149,7 @@ export class SharedMutex {
    *
    * @example
    * ```ts
-   * import { currentThreadId, SharedMutex } from 'weft/shared';
+   * import { currentThreadId, SharedMutex } from 'weftjs/shared';
    *
    * const mutex = new SharedMutex();
    * using _lock = await mutex.lock();
@@ -170,7 +170,7 @@ export class SharedMutex {
    *
    * @example
    * ```ts
-   * import { SharedMutex } from 'weft/shared';
+   * import { SharedMutex } from 'weftjs/shared';
    *
    * const mutex = new SharedMutex();
    * {
@@ -199,7 +199,7 @@ export class SharedMutex {
    * @example In a worker
    * ```ts
    * import { workerData } from 'node:worker_threads';
-   * import { SharedMutex } from 'weft/shared';
+   * import { SharedMutex } from 'weftjs/shared';
    *
    * const mutex = SharedMutex.from(workerData.lock);
    * const counter: Int32Array = workerData.counter;
@@ -225,7 +225,7 @@ export class SharedMutex {
    *
    * @example
    * ```ts
-   * import { SharedMutex } from 'weft/shared';
+   * import { SharedMutex } from 'weftjs/shared';
    *
    * const mutex = new SharedMutex();
    * const lock = mutex.tryLock();
@@ -251,7 +251,7 @@ export class SharedMutex {
    *
    * @example
    * ```ts
-   * import { SharedMutex } from 'weft/shared';
+   * import { SharedMutex } from 'weftjs/shared';
    *
    * const mutex = new SharedMutex();
    * const counter = new Int32Array(new SharedArrayBuffer(4));
@@ -278,7 +278,7 @@ export class SharedMutex {
    *
    * @example After a worker that may have held the lock was terminated
    * ```ts
-   * import { SharedMutex } from 'weft/shared';
+   * import { SharedMutex } from 'weftjs/shared';
    *
    * declare const mutex: SharedMutex;
    * declare const worker: import('node:worker_threads').Worker;
@@ -308,7 +308,7 @@ export class SharedMutex {
    * @example Recovering after terminating a worker
    * ```ts
    * import { Worker } from 'node:worker_threads';
-   * import { SharedMutex } from 'weft/shared';
+   * import { SharedMutex } from 'weftjs/shared';
    *
    * const mutex = new SharedMutex();
    * const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { lock: mutex.handle } });

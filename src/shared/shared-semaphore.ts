@@ -21,7 +21,7 @@ let attaching: SharedHandle | undefined;
  * `SharedArrayBuffer`; send {@link SharedSemaphore.handle} to a worker (`postMessage`, `workerData`, pool task
  * arguments) and call {@link SharedSemaphore.from} there to get the same semaphore.
  *
- * Same rules as `Semaphore` from `weft/sync`: weights are positive integers, a weight above the capacity is a
+ * Same rules as `Semaphore` from `weftjs/sync`: weights are positive integers, a weight above the capacity is a
  * `RangeError`, a heavy waiter at the head is served before lighter ones behind it, `tryAcquire` never jumps the
  * queue, and an aborted or timed-out waiter leaves the queue at once. `acquire` never blocks the event loop;
  * `acquireSync` blocks, and only where blocking is allowed (worker threads).
@@ -33,7 +33,7 @@ let attaching: SharedHandle | undefined;
  * @example Creating the semaphore and starting workers (main.ts)
  * ```ts
  * import { Worker } from 'node:worker_threads';
- * import { SharedSemaphore } from 'weft/shared';
+ * import { SharedSemaphore } from 'weftjs/shared';
  *
  * const connections = new SharedSemaphore(4);
  * for (let i = 0; i < 8; i++) {
@@ -44,7 +44,7 @@ let attaching: SharedHandle | undefined;
  * @example At most 4 threads in the section at once, in each worker (worker.ts)
  * ```ts
  * import { workerData } from 'node:worker_threads';
- * import { SharedSemaphore } from 'weft/shared';
+ * import { SharedSemaphore } from 'weftjs/shared';
  *
  * const connections = SharedSemaphore.from(workerData);
  * await connections.run(async () => {
@@ -66,7 +66,7 @@ export class SharedSemaphore {
    *
    * @example
    * ```ts
-   * import { SharedSemaphore } from 'weft/shared';
+   * import { SharedSemaphore } from 'weftjs/shared';
    *
    * const sem = new SharedSemaphore(3);
    * console.log(sem.capacity, sem.available); // 3 3
@@ -93,7 +93,7 @@ export class SharedSemaphore {
    * @example
    * ```ts
    * import { parentPort } from 'node:worker_threads';
-   * import { SharedSemaphore, type SharedHandle } from 'weft/shared';
+   * import { SharedSemaphore, type SharedHandle } from 'weftjs/shared';
    *
    * parentPort!.once('message', async (handle: SharedHandle) => {
    *   const sem = SharedSemaphore.from(handle);
@@ -114,7 +114,7 @@ export class SharedSemaphore {
    * @example
    * ```ts
    * import { Worker } from 'node:worker_threads';
-   * import { SharedSemaphore } from 'weft/shared';
+   * import { SharedSemaphore } from 'weftjs/shared';
    *
    * const sem = new SharedSemaphore(2);
    * const worker = new Worker(new URL('./worker.js', import.meta.url));
@@ -130,7 +130,7 @@ export class SharedSemaphore {
    *
    * @example
    * ```ts
-   * import { SharedSemaphore } from 'weft/shared';
+   * import { SharedSemaphore } from 'weftjs/shared';
    *
    * console.log(new SharedSemaphore(5).capacity); // 5
    * ```
@@ -144,7 +144,7 @@ export class SharedSemaphore {
    *
    * @example
    * ```ts
-   * import { SharedSemaphore } from 'weft/shared';
+   * import { SharedSemaphore } from 'weftjs/shared';
    *
    * const sem = new SharedSemaphore(5);
    * using _permit = await sem.acquire(2);
@@ -160,7 +160,7 @@ export class SharedSemaphore {
    *
    * @example
    * ```ts
-   * import { SharedSemaphore } from 'weft/shared';
+   * import { SharedSemaphore } from 'weftjs/shared';
    *
    * const sem = new SharedSemaphore(1);
    * using _permit = await sem.acquire();
@@ -177,7 +177,7 @@ export class SharedSemaphore {
    *
    * @example
    * ```ts
-   * import { SharedSemaphore } from 'weft/shared';
+   * import { SharedSemaphore } from 'weftjs/shared';
    *
    * const sem = new SharedSemaphore(1);
    * sem.close();
@@ -199,7 +199,7 @@ export class SharedSemaphore {
    *
    * @example
    * ```ts
-   * import { SharedSemaphore } from 'weft/shared';
+   * import { SharedSemaphore } from 'weftjs/shared';
    *
    * const sem = new SharedSemaphore(4);
    * using _permit = await sem.acquire(2, { timeout: 1_000 });
@@ -235,7 +235,7 @@ export class SharedSemaphore {
    * @example In a worker
    * ```ts
    * import { workerData } from 'node:worker_threads';
-   * import { SharedSemaphore } from 'weft/shared';
+   * import { SharedSemaphore } from 'weftjs/shared';
    *
    * const sem = SharedSemaphore.from(workerData);
    * using _permit = sem.acquireSync(1, { timeout: 100 });
@@ -265,7 +265,7 @@ export class SharedSemaphore {
    *
    * @example
    * ```ts
-   * import { SharedSemaphore } from 'weft/shared';
+   * import { SharedSemaphore } from 'weftjs/shared';
    *
    * const sem = new SharedSemaphore(1);
    * const permit = sem.tryAcquire();
@@ -295,7 +295,7 @@ export class SharedSemaphore {
    *
    * @example
    * ```ts
-   * import { SharedSemaphore } from 'weft/shared';
+   * import { SharedSemaphore } from 'weftjs/shared';
    *
    * const sem = new SharedSemaphore(2);
    * const body = await sem.run(() => fetch('https://example.com').then((r) => r.text()), { timeout: 5_000 });
@@ -324,7 +324,7 @@ export class SharedSemaphore {
    *
    * @example
    * ```ts
-   * import { SharedSemaphore } from 'weft/shared';
+   * import { SharedSemaphore } from 'weftjs/shared';
    *
    * const sem = new SharedSemaphore(1);
    * sem.close();
@@ -351,7 +351,7 @@ export class SharedSemaphore {
    * @example Recovering after terminating a worker
    * ```ts
    * import { Worker } from 'node:worker_threads';
-   * import { SharedSemaphore } from 'weft/shared';
+   * import { SharedSemaphore } from 'weftjs/shared';
    *
    * const sem = new SharedSemaphore(2);
    * const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: sem.handle });

@@ -20,7 +20,7 @@ class BarrierWaiter extends QueueWaiter<number, BarrierWaiter> {
  *
  * @example Workers that proceed in lock-step rounds
  * ```ts
- * import { Barrier } from 'weft/sync';
+ * import { Barrier } from 'weftjs/sync';
  *
  * const barrier = new Barrier(3);
  * await Promise.all(
@@ -44,7 +44,7 @@ export class Barrier {
    *
    * @example
    * ```ts
-   * import { Barrier } from 'weft/sync';
+   * import { Barrier } from 'weftjs/sync';
    *
    * const barrier = new Barrier(4);
    * ```
@@ -59,7 +59,7 @@ export class Barrier {
    *
    * @example
    * ```ts
-   * import { Barrier } from 'weft/sync';
+   * import { Barrier } from 'weftjs/sync';
    *
    * console.log(new Barrier(3).parties); // 3
    * ```
@@ -73,7 +73,7 @@ export class Barrier {
    *
    * @example
    * ```ts
-   * import { Barrier } from 'weft/sync';
+   * import { Barrier } from 'weftjs/sync';
    *
    * const barrier = new Barrier(2);
    * const first = barrier.wait();
@@ -94,7 +94,7 @@ export class Barrier {
    *
    * @example
    * ```ts
-   * import { Barrier } from 'weft/sync';
+   * import { Barrier } from 'weftjs/sync';
    *
    * const barrier = new Barrier(2);
    * const [a, b] = await Promise.all([barrier.wait(), barrier.wait()]);

@@ -15,11 +15,11 @@ class EventWaiter extends QueueWaiter<void, EventWaiter> {
  *
  * Use it for one-to-many signals: "the config is loaded", "the connection is up", "shutting down".
  * Note that the name shadows the DOM's global `Event` in the module that imports it; import it under another name
- * (`import { Event as Flag } from 'weft/sync'`) if you need both.
+ * (`import { Event as Flag } from 'weftjs/sync'`) if you need both.
  *
  * @example Waiting until something is ready
  * ```ts
- * import { Event } from 'weft/sync';
+ * import { Event } from 'weftjs/sync';
  *
  * const ready = new Event();
  * setTimeout(() => ready.set(), 100);
@@ -36,7 +36,7 @@ export class Event {
    *
    * @example
    * ```ts
-   * import { Event } from 'weft/sync';
+   * import { Event } from 'weftjs/sync';
    *
    * const loaded = new Event();
    * loaded.set();
@@ -52,7 +52,7 @@ export class Event {
    *
    * @example
    * ```ts
-   * import { Event } from 'weft/sync';
+   * import { Event } from 'weftjs/sync';
    *
    * const go = new Event();
    * const waiting = go.wait();
@@ -70,7 +70,7 @@ export class Event {
    *
    * @example
    * ```ts
-   * import { Event } from 'weft/sync';
+   * import { Event } from 'weftjs/sync';
    *
    * const done = new Event();
    * const waiting = done.wait();
@@ -90,7 +90,7 @@ export class Event {
    *
    * @example
    * ```ts
-   * import { Event } from 'weft/sync';
+   * import { Event } from 'weftjs/sync';
    *
    * const open = new Event();
    * open.set();
@@ -111,7 +111,7 @@ export class Event {
    *
    * @example Giving up after a while
    * ```ts
-   * import { Event } from 'weft/sync';
+   * import { Event } from 'weftjs/sync';
    *
    * const connected = new Event();
    * try {

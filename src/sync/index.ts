@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * import { Mutex, Semaphore, limit } from 'weft/sync';
+ * import { Mutex, Semaphore, limit } from 'weftjs/sync';
  *
  * const sem = new Semaphore(4);
  * const mutex = new Mutex();
@@ -17,7 +17,7 @@
  * await lim(async () => {});
  * ```
  *
- * @module weft/sync
+ * @module weftjs/sync
  */
 export { ClosedError } from '../errors.js';
 export type { Permit, WaitOptions } from '../types.js';

@@ -8,7 +8,7 @@ import { WaitQueue } from '../internal/wait-queue.js';
  *
  * @example
  * ```ts
- * import { limit } from 'weft/sync';
+ * import { limit } from 'weftjs/sync';
  *
  * const lim = limit({ concurrency: 4, rejectOnClear: true });
  * ```
@@ -19,7 +19,7 @@ export interface LimitOptions {
    *
    * @example
    * ```ts
-   * import { limit } from 'weft/sync';
+   * import { limit } from 'weftjs/sync';
    *
    * const lim = limit({ concurrency: 2 });
    * ```
@@ -32,7 +32,7 @@ export interface LimitOptions {
    *
    * @example
    * ```ts
-   * import { limit } from 'weft/sync';
+   * import { limit } from 'weftjs/sync';
    *
    * const lim = limit({ concurrency: 1, rejectOnClear: true });
    * const first = lim(() => new Promise((resolve) => setTimeout(resolve, 100)));
@@ -51,7 +51,7 @@ export interface LimitOptions {
  *
  * @example
  * ```ts
- * import { limit, type LimitFunction } from 'weft/sync';
+ * import { limit, type LimitFunction } from 'weftjs/sync';
  *
  * const lim: LimitFunction = limit(2);
  * const sizes = await Promise.all(['a', 'bb', 'ccc'].map((name) => lim(async (n: string) => n.length, name)));
@@ -72,7 +72,7 @@ export interface LimitFunction {
    *
    * @example
    * ```ts
-   * import { limit } from 'weft/sync';
+   * import { limit } from 'weftjs/sync';
    *
    * const lim = limit(1);
    * const sum = await lim((a: number, b: number) => a + b, 1, 2); // 3
@@ -88,7 +88,7 @@ export interface LimitFunction {
    *
    * @example
    * ```ts
-   * import { limit } from 'weft/sync';
+   * import { limit } from 'weftjs/sync';
    *
    * const lim = limit(2);
    * void lim(() => new Promise((resolve) => setTimeout(resolve, 10)));
@@ -102,7 +102,7 @@ export interface LimitFunction {
    *
    * @example
    * ```ts
-   * import { limit } from 'weft/sync';
+   * import { limit } from 'weftjs/sync';
    *
    * const lim = limit(1);
    * const wait = () => new Promise((resolve) => setTimeout(resolve, 10));
@@ -119,7 +119,7 @@ export interface LimitFunction {
    *
    * @example
    * ```ts
-   * import { limit } from 'weft/sync';
+   * import { limit } from 'weftjs/sync';
    *
    * const lim = limit(2);
    * lim.concurrency = 8; // e.g. after the server said it can take more
@@ -133,7 +133,7 @@ export interface LimitFunction {
    *
    * @example
    * ```ts
-   * import { limit } from 'weft/sync';
+   * import { limit } from 'weftjs/sync';
    *
    * const lim = limit({ concurrency: 1, rejectOnClear: true });
    * const results = Promise.allSettled([1, 2, 3].map((n) => lim(async () => n)));
@@ -155,7 +155,7 @@ export interface LimitFunction {
    *
    * @example
    * ```ts
-   * import { limit } from 'weft/sync';
+   * import { limit } from 'weftjs/sync';
    *
    * const { map } = limit(3);
    * const lengths = await map(['a', 'bb', 'ccc'], async (text, index) => text.length * index);
@@ -173,7 +173,7 @@ export interface LimitFunction {
  *
  * @example
  * ```ts
- * import { limitFunction, type LimitedFunction } from 'weft/sync';
+ * import { limitFunction, type LimitedFunction } from 'weftjs/sync';
  *
  * const fetchText: LimitedFunction<[string], string> = limitFunction(
  *   async (url: string) => (await fetch(url)).text(),
@@ -330,7 +330,7 @@ function sliceArguments(args: IArguments): unknown[] {
  *
  * @example Fetching many URLs, four at a time
  * ```ts
- * import { limit } from 'weft/sync';
+ * import { limit } from 'weftjs/sync';
  *
  * const lim = limit(4);
  * const urls = ['https://example.com/1', 'https://example.com/2', 'https://example.com/3'];
@@ -408,7 +408,7 @@ function createLimiter(where: string, options: number | LimitOptions): LimitFunc
  *
  * @example One database migration at a time, whoever asks
  * ```ts
- * import { limitFunction } from 'weft/sync';
+ * import { limitFunction } from 'weftjs/sync';
  *
  * const migrate = limitFunction(
  *   async (version: number) => {

@@ -18,7 +18,7 @@ const NAMES = {
  *
  * @example Serialising a read-modify-write
  * ```ts
- * import { Mutex } from 'weft/sync';
+ * import { Mutex } from 'weftjs/sync';
  *
  * const mutex = new Mutex();
  * let balance = 100;
@@ -41,7 +41,7 @@ export class Mutex {
    *
    * @example
    * ```ts
-   * import { Mutex } from 'weft/sync';
+   * import { Mutex } from 'weftjs/sync';
    *
    * const mutex = new Mutex();
    * const lock = await mutex.lock();
@@ -59,7 +59,7 @@ export class Mutex {
    *
    * @example
    * ```ts
-   * import { Mutex } from 'weft/sync';
+   * import { Mutex } from 'weftjs/sync';
    *
    * const mutex = new Mutex();
    * const lock = await mutex.lock();
@@ -82,7 +82,7 @@ export class Mutex {
    *
    * @example
    * ```ts
-   * import { Mutex } from 'weft/sync';
+   * import { Mutex } from 'weftjs/sync';
    *
    * const mutex = new Mutex();
    * {
@@ -102,7 +102,7 @@ export class Mutex {
    *
    * @example
    * ```ts
-   * import { Mutex } from 'weft/sync';
+   * import { Mutex } from 'weftjs/sync';
    *
    * const mutex = new Mutex();
    * const lock = mutex.tryLock();
@@ -130,7 +130,7 @@ export class Mutex {
    *
    * @example
    * ```ts
-   * import { Mutex } from 'weft/sync';
+   * import { Mutex } from 'weftjs/sync';
    *
    * const mutex = new Mutex();
    * const lines: string[] = [];

@@ -97,7 +97,7 @@ class RWState implements PermitOwner {
  *
  * @example A cache read often and refreshed rarely
  * ```ts
- * import { RWLock } from 'weft/sync';
+ * import { RWLock } from 'weftjs/sync';
  *
  * const lock = new RWLock();
  * const cache = new Map<string, string>();
@@ -121,7 +121,7 @@ export class RWLock {
    *
    * @example
    * ```ts
-   * import { RWLock } from 'weft/sync';
+   * import { RWLock } from 'weftjs/sync';
    *
    * const lock = new RWLock();
    * const [a, b] = await Promise.all([lock.read(), lock.read()]);
@@ -139,7 +139,7 @@ export class RWLock {
    *
    * @example
    * ```ts
-   * import { RWLock } from 'weft/sync';
+   * import { RWLock } from 'weftjs/sync';
    *
    * const lock = new RWLock();
    * const write = await lock.write();
@@ -156,7 +156,7 @@ export class RWLock {
    *
    * @example
    * ```ts
-   * import { RWLock } from 'weft/sync';
+   * import { RWLock } from 'weftjs/sync';
    *
    * const lock = new RWLock();
    * const read = await lock.read();
@@ -178,7 +178,7 @@ export class RWLock {
    *
    * @example
    * ```ts
-   * import { RWLock } from 'weft/sync';
+   * import { RWLock } from 'weftjs/sync';
    *
    * const lock = new RWLock();
    * {
@@ -199,7 +199,7 @@ export class RWLock {
    *
    * @example
    * ```ts
-   * import { RWLock } from 'weft/sync';
+   * import { RWLock } from 'weftjs/sync';
    *
    * const lock = new RWLock();
    * {
@@ -219,7 +219,7 @@ export class RWLock {
    *
    * @example
    * ```ts
-   * import { RWLock } from 'weft/sync';
+   * import { RWLock } from 'weftjs/sync';
    *
    * const lock = new RWLock();
    * const read = lock.tryRead();
@@ -237,7 +237,7 @@ export class RWLock {
    *
    * @example
    * ```ts
-   * import { RWLock } from 'weft/sync';
+   * import { RWLock } from 'weftjs/sync';
    *
    * const lock = new RWLock();
    * const write = lock.tryWrite();
@@ -258,7 +258,7 @@ export class RWLock {
    *
    * @example
    * ```ts
-   * import { RWLock } from 'weft/sync';
+   * import { RWLock } from 'weftjs/sync';
    *
    * const lock = new RWLock();
    * const settings = { theme: 'dark' };
@@ -279,7 +279,7 @@ export class RWLock {
    *
    * @example
    * ```ts
-   * import { RWLock } from 'weft/sync';
+   * import { RWLock } from 'weftjs/sync';
    *
    * const lock = new RWLock();
    * const settings = { theme: 'dark' };

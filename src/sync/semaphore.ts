@@ -7,7 +7,7 @@ import { PermitQueue } from './permit-queue.js';
  *
  * @example
  * ```ts
- * import { Semaphore, type SemaphoreRunOptions } from 'weft/sync';
+ * import { Semaphore, type SemaphoreRunOptions } from 'weftjs/sync';
  *
  * const sem = new Semaphore(10);
  * const options: SemaphoreRunOptions = { weight: 3, timeout: 1_000 };
@@ -20,7 +20,7 @@ export interface SemaphoreRunOptions extends WaitOptions {
    *
    * @example
    * ```ts
-   * import { Semaphore } from 'weft/sync';
+   * import { Semaphore } from 'weftjs/sync';
    *
    * const memory = new Semaphore(1024); // megabytes
    * await memory.run(async () => new Uint8Array(256 * 1024 * 1024).length, { weight: 256 });
@@ -48,7 +48,7 @@ const NAMES = {
  *
  * @example Limiting requests in flight
  * ```ts
- * import { Semaphore } from 'weft/sync';
+ * import { Semaphore } from 'weftjs/sync';
  *
  * const sem = new Semaphore(4);
  * const urls = ['https://example.com/a', 'https://example.com/b'];
@@ -57,7 +57,7 @@ const NAMES = {
  *
  * @example Holding permits for a block, released by using
  * ```ts
- * import { Semaphore } from 'weft/sync';
+ * import { Semaphore } from 'weftjs/sync';
  *
  * const memory = new Semaphore(1024); // megabytes
  * {
@@ -75,7 +75,7 @@ export class Semaphore {
    *
    * @example
    * ```ts
-   * import { Semaphore } from 'weft/sync';
+   * import { Semaphore } from 'weftjs/sync';
    *
    * const connections = new Semaphore(10);
    * ```
@@ -90,7 +90,7 @@ export class Semaphore {
    *
    * @example
    * ```ts
-   * import { Semaphore } from 'weft/sync';
+   * import { Semaphore } from 'weftjs/sync';
    *
    * console.log(new Semaphore(4).capacity); // 4
    * ```
@@ -104,7 +104,7 @@ export class Semaphore {
    *
    * @example
    * ```ts
-   * import { Semaphore } from 'weft/sync';
+   * import { Semaphore } from 'weftjs/sync';
    *
    * const sem = new Semaphore(3);
    * using _permit = await sem.acquire(2);
@@ -120,7 +120,7 @@ export class Semaphore {
    *
    * @example
    * ```ts
-   * import { Semaphore } from 'weft/sync';
+   * import { Semaphore } from 'weftjs/sync';
    *
    * const sem = new Semaphore(1);
    * const held = await sem.acquire();
@@ -139,7 +139,7 @@ export class Semaphore {
    *
    * @example
    * ```ts
-   * import { Semaphore } from 'weft/sync';
+   * import { Semaphore } from 'weftjs/sync';
    *
    * const sem = new Semaphore(1);
    * sem.close();
@@ -165,7 +165,7 @@ export class Semaphore {
    *
    * @example
    * ```ts
-   * import { Semaphore } from 'weft/sync';
+   * import { Semaphore } from 'weftjs/sync';
    *
    * const sem = new Semaphore(2);
    * const permit = await sem.acquire();
@@ -193,7 +193,7 @@ export class Semaphore {
    *
    * @example
    * ```ts
-   * import { Semaphore } from 'weft/sync';
+   * import { Semaphore } from 'weftjs/sync';
    *
    * const sem = new Semaphore(1);
    * const permit = sem.tryAcquire();
@@ -221,7 +221,7 @@ export class Semaphore {
    *
    * @example
    * ```ts
-   * import { Semaphore } from 'weft/sync';
+   * import { Semaphore } from 'weftjs/sync';
    *
    * const sem = new Semaphore(8);
    * const size = await sem.run(async () => (await fetch('https://example.com')).headers.get('content-length'), {
@@ -251,7 +251,7 @@ export class Semaphore {
    *
    * @example Shutting down
    * ```ts
-   * import { ClosedError, Semaphore } from 'weft/sync';
+   * import { ClosedError, Semaphore } from 'weftjs/sync';
    *
    * const sem = new Semaphore(1);
    * const holder = await sem.acquire();

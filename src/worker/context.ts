@@ -3,7 +3,7 @@
  *
  * @example Stopping early when the task is cancelled
  * ```ts
- * import { expose, type TaskContext } from 'weft/worker';
+ * import { expose, type TaskContext } from 'weftjs/worker';
  *
  * expose({
  *   async crawl(this: TaskContext, urls: string[]) {
@@ -26,7 +26,7 @@ export interface TaskContext {
    *
    * @example Checking between chunks of synchronous work
    * ```ts
-   * import { expose, type TaskContext } from 'weft/worker';
+   * import { expose, type TaskContext } from 'weftjs/worker';
    *
    * expose({
    *   async sum(this: TaskContext, n: number) {

@@ -9,7 +9,7 @@ import { Runtime } from './runtime.js';
  *
  * @example
  * ```ts
- * import { expose, type ExposedFunctions } from 'weft/worker';
+ * import { expose, type ExposedFunctions } from 'weftjs/worker';
  *
  * const api = {
  *   add: (a: number, b: number) => a + b,
@@ -31,7 +31,7 @@ const EXPOSED = Symbol.for('weft.worker.exposed');
  *
  * In a module Web Worker the pool's start-up data comes as a message, so the checks that need it (a second call, a
  * pool of another weft version) run when it arrives; a failure then ends the worker, and its tasks reject with
- * `WorkerCrashedError` carrying the error. Module workers do not see the page's import map: import `weft/worker`
+ * `WorkerCrashedError` carrying the error. Module workers do not see the page's import map: import `weftjs/worker`
  * through a bundler, or by its URL.
  *
  * @param fns - The functions, by the name callers use.
@@ -41,7 +41,7 @@ const EXPOSED = Symbol.for('weft.worker.exposed');
  * @example A worker file
  * ```ts
  * // worker.ts
- * import { expose, type TaskContext } from 'weft/worker';
+ * import { expose, type TaskContext } from 'weftjs/worker';
  *
  * export function fib(n: number): number {
  *   return n < 2 ? n : fib(n - 1) + fib(n - 2);

@@ -1,10 +1,10 @@
 /**
- * The worker side of `weft/pool`: a worker file calls {@link expose} once with the functions the pool may call.
+ * The worker side of `weftjs/pool`: a worker file calls {@link expose} once with the functions the pool may call.
  *
  * @example
  * ```ts
  * // worker.ts
- * import { expose } from 'weft/worker';
+ * import { expose } from 'weftjs/worker';
  *
  * function fib(n: number): number {
  *   return n < 2 ? n : fib(n - 1) + fib(n - 2);
@@ -13,7 +13,7 @@
  * expose({ fib });
  * ```
  *
- * @module weft/worker
+ * @module weftjs/worker
  */
 export { expose, type ExposedFunctions } from './expose.js';
 export type { TaskContext } from './context.js';

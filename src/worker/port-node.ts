@@ -1,5 +1,5 @@
 /**
- * The worker side of the Node transport: the only file of weft/worker that touches `node:worker_threads`. A Web
+ * The worker side of the Node transport: the only file of weftjs/worker that touches `node:worker_threads`. A Web
  * Worker port can sit beside it with the same shape.
  */
 import type * as WorkerThreads from 'node:worker_threads';

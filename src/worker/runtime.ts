@@ -141,7 +141,7 @@ export class Runtime {
       return this.finish(
         task,
         STATUS_ERROR,
-        new RangeError(`weft/worker: no function with index ${fnIndex}`),
+        new RangeError(`weftjs/worker: no function with index ${fnIndex}`),
       );
     }
     const isGenerator = this.kinds[fnIndex] === KIND_GENERATOR;

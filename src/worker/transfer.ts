@@ -8,7 +8,7 @@
  *
  * @example Returning a large buffer without copying it
  * ```ts
- * import { expose, transfer } from 'weft/worker';
+ * import { expose, transfer } from 'weftjs/worker';
  *
  * expose({
  *   render(width: number, height: number) {

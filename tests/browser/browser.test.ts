@@ -74,14 +74,14 @@ describe.skipIf(!launched.ok)('in Chromium', () => {
       }>('modules', on);
       expect(result.isolated).toBe(on === page);
       expect(result.sameCrashClass).toBe(true);
-      expect(result.loaded['weft/pool']).toEqual([
+      expect(result.loaded['weftjs/pool']).toEqual([
         'PoolClosedError',
         'QueueFullError',
         'WorkerCrashedError',
         'WorkerPool',
       ]);
-      expect(result.loaded['weft/worker']).toEqual(['expose', 'transfer']);
-      expect(result.loaded['weft/shared']).toContain('SharedMutex');
+      expect(result.loaded['weftjs/worker']).toEqual(['expose', 'transfer']);
+      expect(result.loaded['weftjs/shared']).toContain('SharedMutex');
       for (const name of [
         'Semaphore',
         'Channel',
@@ -95,7 +95,7 @@ describe.skipIf(!launched.ok)('in Chromium', () => {
     }
   });
 
-  it('weft/sync: Semaphore bounds concurrency in FIFO order, aborts leave no trace, limit and Mutex work', async () => {
+  it('weftjs/sync: Semaphore bounds concurrency in FIFO order, aborts leave no trace, limit and Mutex work', async () => {
     const result = await run('semaphore');
     expect(result).toEqual({
       peak: 3,
@@ -108,7 +108,7 @@ describe.skipIf(!launched.ok)('in Chromium', () => {
     });
   });
 
-  it('weft/channel: values arrive once and in order, select picks the ready case', async () => {
+  it('weftjs/channel: values arrive once and in order, select picks the ready case', async () => {
     const result = await run('channel');
     expect(result).toEqual({
       count: 100,
@@ -119,7 +119,7 @@ describe.skipIf(!launched.ok)('in Chromium', () => {
     });
   });
 
-  it('weft/scheduler: requestAnimationFrame keeps firing during cooperative CPU work', async () => {
+  it('weftjs/scheduler: requestAnimationFrame keeps firing during cooperative CPU work', async () => {
     const result = await run<{ result: boolean; frames: number; framesDuringBlock: number }>('scheduler');
     expect(result.result).toBe(true);
     // 600 ms of cooperative work at 60 Hz is ~36 frames; a blocking loop of the same length lets ~1 through.
@@ -170,7 +170,7 @@ describe.skipIf(!launched.ok)('in Chromium', () => {
   describe.each([
     ['cross-origin isolated: shared task table', true],
     ['not isolated: one task per worker at a time', false],
-  ])('weft/pool on module Web Workers, %s', (_, isolated) => {
+  ])('weftjs/pool on module Web Workers, %s', (_, isolated) => {
     let result: PoolResult;
     beforeAll(async () => {
       result = await run<PoolResult>('pool', isolated ? page : plain);
@@ -244,7 +244,7 @@ describe.skipIf(!launched.ok)('in Chromium', () => {
     });
   });
 
-  it('weft/pool: every task of a random mix settles once, as its kind says (fast-check), isolated or not', async () => {
+  it('weftjs/pool: every task of a random mix settles once, as its kind says (fast-check), isolated or not', async () => {
     type Op =
       | { kind: 'ok' | 'throw' | 'crash'; value: number }
       | { kind: 'abort'; value: number; ms: number; delay: number }
@@ -318,7 +318,7 @@ describe.skipIf(!launched.ok)('in Chromium', () => {
     }
   }, 90_000);
 
-  it('weft/pool: late expose(), a module that throws while loading, expose() twice, cloning', async () => {
+  it('weftjs/pool: late expose(), a module that throws while loading, expose() twice, cloning', async () => {
     for (const on of [page, plain]) {
       const result = await run<Record<string, Settled>>('poolEdges', on);
       expect(result.late).toEqual({ ok: true, value: 'exposed late' });
@@ -333,7 +333,7 @@ describe.skipIf(!launched.ok)('in Chromium', () => {
     }
   });
 
-  it('weft/shared: SharedMutex keeps an exact counter across two module workers and the page', async () => {
+  it('weftjs/shared: SharedMutex keeps an exact counter across two module workers and the page', async () => {
     const result = await run<{
       counter: number;
       expected: number;
@@ -351,7 +351,7 @@ describe.skipIf(!launched.ok)('in Chromium', () => {
     expect(result.locked).toBe(true);
   });
 
-  it('weft/shared: a page that is not cross-origin isolated gets an error naming the headers to send', async () => {
+  it('weftjs/shared: a page that is not cross-origin isolated gets an error naming the headers to send', async () => {
     const result = await run<{
       isolated: boolean;
       hasSharedArrayBuffer: boolean;

@@ -8,13 +8,13 @@ import type * as Errors from '../../src/errors.js';
 
 const require = createRequire(import.meta.url);
 const subpaths = [
-  'weft',
-  'weft/sync',
-  'weft/channel',
-  'weft/scheduler',
-  'weft/pool',
-  'weft/shared',
-  'weft/worker',
+  'weftjs',
+  'weftjs/sync',
+  'weftjs/channel',
+  'weftjs/scheduler',
+  'weftjs/pool',
+  'weftjs/shared',
+  'weftjs/worker',
 ];
 
 type ErrorClasses = Record<string, new (message?: string) => Error>;
@@ -34,8 +34,8 @@ describe('the built package', () => {
     ).toEqual(names);
   });
 
-  it('re-exports every subpath except weft/worker from the root', async () => {
-    const root = (await import('weft')) as Record<string, unknown>;
+  it('re-exports every subpath except weftjs/worker from the root', async () => {
+    const root = (await import('weftjs')) as Record<string, unknown>;
     for (const subpath of subpaths.slice(1, -1)) {
       const mod = (await import(subpath)) as Record<string, unknown>;
       for (const [name, value] of Object.entries(mod)) expect(root[name], `${subpath} ${name}`).toBe(value);
@@ -48,10 +48,10 @@ describe('the built package', () => {
       async (p: string) => (await import(p)) as ErrorClasses,
       async (p: string) => require(p) as ErrorClasses,
     ]) {
-      const root = await load('weft');
-      const channel = await load('weft/channel');
-      const pool = await load('weft/pool');
-      const sync = await load('weft/sync');
+      const root = await load('weftjs');
+      const channel = await load('weftjs/channel');
+      const pool = await load('weftjs/pool');
+      const sync = await load('weftjs/sync');
       expect(channel.ChannelClosedError).toBe(root.ChannelClosedError);
       expect(pool.PoolClosedError).toBe(root.PoolClosedError);
       expect(pool.WorkerCrashedError).toBe(root.WorkerCrashedError);
@@ -64,7 +64,7 @@ describe('the built package', () => {
   });
 
   it('names every error class and keeps WorkerCrashedError data', async () => {
-    const root = (await import('weft')) as unknown as typeof Errors;
+    const root = (await import('weftjs')) as unknown as typeof Errors;
     for (const name of [
       'ClosedError',
       'ChannelClosedError',

@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import type { PoolStats, TaskStream, WorkerApi, WorkerPool } from 'weft/pool';
-import { expose, transfer, type TaskContext } from 'weft/worker';
+import type { PoolStats, TaskStream, WorkerApi, WorkerPool } from 'weftjs/pool';
+import { expose, transfer, type TaskContext } from 'weftjs/worker';
 import type * as typed from '../fixtures/pool/typed-worker.js';
 
 declare const pool: WorkerPool;

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { WorkerPool } from 'weft/pool';
+import { WorkerPool } from 'weftjs/pool';
 import { rejectionOf } from '../helpers.js';
 
 const worker = new URL('../fixtures/pool/worker.mjs', import.meta.url);

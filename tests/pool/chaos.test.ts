@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { WorkerCrashedError, WorkerPool } from 'weft/pool';
+import { WorkerCrashedError, WorkerPool } from 'weftjs/pool';
 
 const worker = new URL('../fixtures/pool/worker.mjs', import.meta.url);
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

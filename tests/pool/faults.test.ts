@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { WorkerCrashedError, WorkerPool } from 'weft/pool';
+import { WorkerCrashedError, WorkerPool } from 'weftjs/pool';
 import { rejectionOf } from '../helpers.js';
 
 const fixture = (name: string): URL => new URL(`../fixtures/pool/${name}`, import.meta.url);
@@ -62,7 +62,7 @@ describe('WorkerPool: workers that cannot start', () => {
   const scratch = mkdtempSync(path.join(tmpdir(), 'weft-pool-'));
   writeFileSync(
     path.join(scratch, 'syntax-error.mjs'),
-    "import { expose } from 'weft/worker';\nexpose({ ok() { return 1 } ;\n",
+    "import { expose } from 'weftjs/worker';\nexpose({ ok() { return 1 } ;\n",
   );
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 

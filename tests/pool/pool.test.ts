@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { PoolClosedError, QueueFullError, WorkerCrashedError, WorkerPool } from 'weft/pool';
-import * as root from 'weft';
-import type * as RootModule from 'weft';
-import type * as PoolModule from 'weft/pool';
+import { PoolClosedError, QueueFullError, WorkerCrashedError, WorkerPool } from 'weftjs/pool';
+import * as root from 'weftjs';
+import type * as RootModule from 'weftjs';
+import type * as PoolModule from 'weftjs/pool';
 import type * as typed from '../fixtures/pool/typed-worker.js';
 import { rejectionOf } from '../helpers.js';
 
@@ -317,8 +317,8 @@ describe('WorkerPool: CommonJS build', () => {
   it('works through require(), with its error classes shared by the CommonJS entries', async () => {
     const { createRequire } = await import('node:module');
     const require = createRequire(import.meta.url);
-    const cjs = require('weft/pool') as typeof PoolModule;
-    const cjsRoot = require('weft') as typeof RootModule;
+    const cjs = require('weftjs/pool') as typeof PoolModule;
+    const cjsRoot = require('weftjs') as typeof RootModule;
     expect(cjs.WorkerPool).not.toBe(WorkerPool); // a separate build...
     expect(cjs.PoolClosedError).toBe(cjsRoot.PoolClosedError); // ...with one class per error across its entries
     const pool = new cjs.WorkerPool({ worker: fixture('worker.cjs'), maxThreads: 1 });

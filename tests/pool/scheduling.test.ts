@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WorkerPool } from 'weft/pool';
+import { WorkerPool } from 'weftjs/pool';
 
 const worker = new URL('../fixtures/pool/worker.mjs', import.meta.url);
 

@@ -1,5 +1,5 @@
 /**
- * weft/shared must load in browsers: neither its sources nor the built entry (and the chunks it pulls in) may import
+ * weftjs/shared must load in browsers: neither its sources nor the built entry (and the chunks it pulls in) may import
  * a `node:` module. Node's `worker_threads` is reached only at run time, through `process.getBuiltinModule`.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ function closure(entry: string): string[] {
   return [...seen];
 }
 
-describe('weft/shared is browser-safe', () => {
+describe('weftjs/shared is browser-safe', () => {
   it('no source file imports a node: module', () => {
     const dir = path.join(root, 'src', 'shared');
     const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));

@@ -1,6 +1,6 @@
 /**
  * SharedMutex and SharedSemaphore across real worker threads. The fixtures (tests/fixtures/shared/*.mjs) import
- * 'weft/shared', which resolves to the built dist/ through the package's self-reference: run `npm run build` first.
+ * 'weftjs/shared', which resolves to the built dist/ through the package's self-reference: run `npm run build` first.
  * Orderings and invariants are asserted, not timings; the few waits on a real clock are generous.
  */
 import { Worker } from 'node:worker_threads';

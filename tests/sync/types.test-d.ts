@@ -10,7 +10,7 @@ import {
   type Permit,
 } from '../../src/sync/index.js';
 
-describe('weft/sync types', () => {
+describe('weftjs/sync types', () => {
   it('run and the lock methods carry the result type of fn', () => {
     const sem = new Semaphore(2);
     expectTypeOf(sem.run(async () => 5)).toEqualTypeOf<Promise<number>>();

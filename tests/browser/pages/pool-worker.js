@@ -1,4 +1,4 @@
-// The pool worker of the browser tests: a module Web Worker that imports weft/worker from the built package.
+// The pool worker of the browser tests: a module Web Worker that imports weftjs/worker from the built package.
 import { expose } from '../../../dist/worker/index.js';
 import { burn } from './burn.js';
 
