@@ -33,12 +33,4 @@ export async function eventually(check: () => boolean, ms = 2_000): Promise<void
   }
 }
 
-/** The rejection reason of `promise`; fails if it fulfils. */
-export async function rejectionOf(promise: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject, but it fulfilled');
-}
+export { rejectionOf } from '../helpers.js';
