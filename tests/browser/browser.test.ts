@@ -90,7 +90,7 @@ describe.skipIf(!launched.ok)('in Chromium', () => {
         'SharedMutex',
         'WorkerCrashedError',
       ]) {
-        expect(result.loaded.weft).toContain(name);
+        expect(result.loaded.weftjs).toContain(name);
       }
     }
   });
