@@ -1,6 +1,6 @@
 /**
  * Coordination of async tasks on one thread: {@link Semaphore}, {@link Mutex}, {@link RWLock}, {@link Event},
- * {@link Barrier}, and the p-limit compatible {@link limit} / {@link limitFunction}.
+ * {@link Barrier}, {@link RateLimiter}, and the p-limit compatible {@link limit} / {@link limitFunction}.
  *
  * Every wait takes `{ signal, timeout }` and is served in arrival order; every lock or permit is a
  * {@link Permit} that releases exactly once and works with `using`. Browser-safe: no Node.js modules.
@@ -26,6 +26,7 @@ export { Mutex } from './mutex.js';
 export { RWLock } from './rwlock.js';
 export { Event } from './event.js';
 export { Barrier } from './barrier.js';
+export { RateLimiter, type RateLimiterOptions, type RateLimiterRunOptions } from './rate-limiter.js';
 export {
   limit,
   limitFunction,
