@@ -191,21 +191,22 @@ describe('RateLimiter: the sliding window', () => {
     expect(started).toEqual([40, 140]);
   });
 
-  it('restamps in order: a take admitted in the same turn as an earlier run counts from that run’s start', async () => {
-    const limiter = new RateLimiter({ limit: 2, interval: 100 });
+  it('restamps in order: a take admitted in the same turn as runs around it counts from the run before it', async () => {
+    const limiter = new RateLimiter({ limit: 3, interval: 100 });
     const start = performance.now();
     const started: number[] = [];
-    const ran = limiter.run(() => started.push(since(start)));
-    const took = limiter.take(); // admitted at 0, before the run's function started
+    const first = limiter.run(() => started.push(since(start)));
+    const took = limiter.take(); // admitted at 0, between two runs whose functions have not started yet
+    const second = limiter.run(() => started.push(since(start)));
     vi.advanceTimersByTime(40);
-    await ran; // started at 40
-    await took;
-    const third = limiter.take().then(() => started.push(since(start)));
-    const fourth = limiter.take().then(() => started.push(since(start)));
-    await vi.advanceTimersByTimeAsync(200);
-    await Promise.all([third, fourth]);
-    // The take cannot count from before the run it came after: both slots free at 140.
-    expect(started).toEqual([40, 140, 140]);
+    await Promise.all([first, took, second]); // both functions start at 40
+    const later = [2, 1].map((weight) => limiter.take(weight).then(() => started.push(since(start))));
+    // The take cannot count from before the run ahead of it: all three slots free at 140, none at 100, and the
+    // one timer is armed for 140 (not for 100, to find the window still full and spin until 140).
+    await vi.advanceTimersToNextTimerAsync();
+    expect(since(start)).toBe(140);
+    await Promise.all(later);
+    expect(started).toEqual([40, 40, 140, 140]);
   });
 });
 
