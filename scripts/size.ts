@@ -22,8 +22,8 @@ interface Budget {
 
 /** Budgets in bytes, minified + gzipped: a few percent over the measured sizes, so growth is a deliberate choice. */
 const budgets: Record<string, Budget> = {
-  weftjs: { all: 25_500 },
-  'weftjs/sync': { all: 4_550, one: 3_000 },
+  weftjs: { all: 26_600 },
+  'weftjs/sync': { all: 5_850, one: 3_000 },
   'weftjs/channel': { all: 5_500 },
   'weftjs/scheduler': { all: 5_900 },
   'weftjs/pool': { all: 9_100 },

@@ -1,6 +1,10 @@
+import { ClosedError } from '../errors.js';
+import { Waiter, timeoutError, timerDelay, waitOptionsError } from '../internal/cancel.js';
+import { ignore, rejected, resolved } from '../internal/promise.js';
 import { assertPositiveInteger, invalid, positiveIntegerError } from '../internal/validate.js';
+import { WaitQueue } from '../internal/wait-queue.js';
 import type { WaitOptions } from '../types.js';
-import { RateQueue } from './rate-queue.js';
+import { AdmissionLog } from './admission-log.js';
 
 /**
  * Options of the {@link RateLimiter} constructor: at most `limit` admissions (weights summed) in any `interval` ms.
@@ -66,6 +70,42 @@ export interface RateLimiterRunOptions extends WaitOptions {
 }
 
 /**
+ * Milliseconds on the monotonic clock. Looked up on every call rather than captured, so that a test's fake timers
+ * (which replace `performance`) move the limiter's clock along with its timers.
+ */
+function now(): number {
+  return performance.now();
+}
+
+const TAKE = 'RateLimiter.take';
+const RUN = 'RateLimiter.run';
+
+/**
+ * A queued `take` (no `fn`) or `run(fn)`. Admitted, it is entered in the log as entry `seq`; a run then moves to the
+ * limiter's list of admitted runs, whose `start` calls `fn`.
+ */
+class RateWaiter extends Waiter<void> {
+  seq = -1;
+
+  constructor(
+    /** The limiter's withdraw function. */
+    private readonly withdraw: (waiter: RateWaiter) => void,
+    readonly weight: number,
+    /** The function of a run, dropped once called. */
+    public fn: (() => unknown) | undefined,
+  ) {
+    super();
+  }
+  get operation(): string {
+    return this.fn === undefined ? TAKE : RUN;
+  }
+  cancel(reason: unknown): void {
+    this.withdraw(this);
+    this.fail(reason);
+  }
+}
+
+/**
  * A rate limiter: at most `limit` admissions (weights summed) in **any** sliding window of `interval` ms, the tool
  * for "at most 10 requests a second" or "5000 calls an hour".
  *
@@ -104,7 +144,19 @@ export interface RateLimiterRunOptions extends WaitOptions {
  * ```
  */
 export class RateLimiter {
-  private readonly engine: RateQueue;
+  /** The admissions in the window. */
+  private readonly log: AdmissionLog;
+  private readonly queue = new WaitQueue<RateWaiter>();
+  /**
+   * Runs admitted whose `fn` has not started yet, in admission order. Each admission queues exactly one start
+   * reaction, registered in the caller's call (so `fn` runs in the caller's async context), and reactions run in the
+   * order they were queued, so each takes the oldest.
+   */
+  private readonly admitted = new WaitQueue<RateWaiter>();
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  private isClosed = false;
+  /** What waiters reject with once closed; `undefined` for a {@link ClosedError}. */
+  private closeReason: unknown = undefined;
 
   /**
    * @param opts - `limit` (a positive integer) admissions per `interval` (a positive, finite number of ms).
@@ -131,7 +183,9 @@ export class RateLimiter {
         typeof interval === 'number',
       );
     }
-    this.engine = new RateQueue(limit, interval);
+    this.log = new AdmissionLog(limit, interval);
+    this.limit = limit;
+    this.interval = interval;
   }
 
   /**
@@ -144,9 +198,7 @@ export class RateLimiter {
    * console.log(new RateLimiter({ limit: 10, interval: 1_000 }).limit); // 10
    * ```
    */
-  get limit(): number {
-    return this.engine.limit;
-  }
+  readonly limit: number;
 
   /**
    * The window in milliseconds, as given to the constructor.
@@ -158,9 +210,7 @@ export class RateLimiter {
    * console.log(new RateLimiter({ limit: 10, interval: 1_000 }).interval); // 1000
    * ```
    */
-  get interval(): number {
-    return this.engine.interval;
-  }
+  readonly interval: number;
 
   /**
    * Weight that could be admitted right now if nobody were queued: the limit minus the weight admitted in the last
@@ -177,7 +227,8 @@ export class RateLimiter {
    * ```
    */
   get available(): number {
-    return this.engine.available;
+    this.log.expire(now());
+    return this.limit - this.log.used;
   }
 
   /**
@@ -195,7 +246,7 @@ export class RateLimiter {
    * ```
    */
   get pending(): number {
-    return this.engine.queue.length;
+    return this.queue.length;
   }
 
   /**
@@ -211,7 +262,7 @@ export class RateLimiter {
    * ```
    */
   get closed(): boolean {
-    return this.engine.closed;
+    return this.isClosed;
   }
 
   /**
@@ -239,11 +290,10 @@ export class RateLimiter {
    * ```
    */
   take(weight: number = 1, opts?: WaitOptions): Promise<void> {
-    if (weight !== 1) {
-      const error = positiveIntegerError('RateLimiter.take', 'weight', weight);
-      if (error !== undefined) return Promise.reject(error);
-    }
-    return this.engine.take(weight, opts);
+    const error = this.admissionError(TAKE, weight, opts);
+    if (error !== undefined) return rejected(error);
+    if (this.queue.length === 0 && this.admitNow(weight) !== -1) return resolved();
+    return this.enqueue(new RateWaiter(this.withdraw, weight, undefined), opts);
   }
 
   /**
@@ -266,8 +316,9 @@ export class RateLimiter {
    * ```
    */
   tryTake(weight: number = 1): boolean {
-    if (weight !== 1) assertPositiveInteger('RateLimiter.tryTake', 'weight', weight);
-    return this.engine.tryTake(weight);
+    const error = this.weightError('RateLimiter.tryTake', weight);
+    if (error !== undefined) throw error;
+    return !this.isClosed && this.queue.length === 0 && this.admitNow(weight) !== -1;
   }
 
   /**
@@ -296,13 +347,18 @@ export class RateLimiter {
     if (typeof fn !== 'function') {
       return Promise.reject(invalid('RateLimiter.run', 'fn must be a function', fn));
     }
-    let weight: unknown = 1;
-    if (opts !== null && typeof opts === 'object' && opts.weight !== undefined) {
-      weight = opts.weight;
-      const error = positiveIntegerError('RateLimiter.run', 'weight', weight);
-      if (error !== undefined) return Promise.reject(error);
+    const weight = opts !== null && typeof opts === 'object' && opts.weight !== undefined ? opts.weight : 1;
+    const error = this.admissionError(RUN, weight, opts);
+    if (error !== undefined) return rejected(error);
+    const task = new RateWaiter(this.withdraw, weight, fn);
+    if (this.queue.length === 0) {
+      task.seq = this.admitNow(weight);
+      if (task.seq !== -1) {
+        this.admitted.push(task);
+        return resolved().then(this.start) as Promise<T>;
+      }
     }
-    return this.engine.run(fn, weight as number, opts);
+    return this.enqueue(task, opts).then(this.start) as Promise<T>;
   }
 
   /**
@@ -324,6 +380,90 @@ export class RateLimiter {
    * ```
    */
   close(reason?: unknown): void {
-    this.engine.close(reason, reason !== undefined);
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.closeReason = reason;
+    clearTimeout(this.timer);
+    for (const waiter of this.queue.drain()) waiter.fail(this.closedError());
+  }
+
+  /** Starts the oldest admitted run, restamping its log entry: the moment `fn` starts is what the window counts. */
+  private readonly start = (): unknown => {
+    const task = this.admitted.shift()!;
+    this.log.stamp(task.seq, now());
+    const fn = task.fn!;
+    task.fn = ignore;
+    return fn();
+  };
+
+  /** Takes a cancelled waiter out; if it was the head, the next one may fit now or sooner. */
+  private readonly withdraw = (waiter: RateWaiter): void => {
+    const wasHead = this.queue.peek() === waiter;
+    this.queue.remove(waiter);
+    if (wasHead) this.admit();
+  };
+
+  /**
+   * Admits waiters from the head, in order, while the head fits; then arms the timer for the head's turn, or leaves
+   * none when nobody waits. The timer may fire a little early (Node.js rounds times to whole milliseconds): the head
+   * then still does not fit, and the timer is armed again.
+   */
+  private readonly admit = (): void => {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    let head = this.queue.peek();
+    const time = now();
+    this.log.expire(time);
+    while (head !== undefined && this.log.used + head.weight <= this.limit) {
+      this.queue.shift();
+      head.seq = this.log.add(time, head.weight);
+      if (head.fn !== undefined) this.admitted.push(head);
+      head.grant(undefined);
+      head = this.queue.peek();
+    }
+    if (head !== undefined) this.schedule(head, time);
+  };
+
+  /** Enters `weight` in the log if it fits now; returns its sequence number, or -1. */
+  private admitNow(weight: number): number {
+    const time = now();
+    this.log.expire(time);
+    return this.log.used + weight <= this.limit ? this.log.add(time, weight) : -1;
+  }
+
+  /** Queues a waiter that could not be admitted at once (or rejects it at once for `timeout: 0`). */
+  private enqueue(waiter: RateWaiter, opts: WaitOptions | undefined): Promise<void> {
+    if (opts?.timeout === 0) return rejected(timeoutError(waiter.operation, 0));
+    this.queue.push(waiter);
+    if (this.queue.length === 1) this.schedule(waiter, now());
+    return waiter.wait(opts?.signal, opts?.timeout);
+  }
+
+  /** Arms the one timer for when `head` fits. */
+  private schedule(head: RateWaiter, time: number): void {
+    const delay = Math.ceil(this.log.fitsAt(head.weight) - time);
+    this.timer = setTimeout(this.admit, timerDelay(Math.max(1, delay)));
+  }
+
+  private weightError(where: string, weight: number): RangeError | TypeError | undefined {
+    if (weight === 1) return undefined;
+    const error = positiveIntegerError(where, 'weight', weight);
+    if (error !== undefined || weight <= this.limit) return error;
+    return new RangeError(`${where}: weight must be at most the limit (${this.limit}), got ${weight}`);
+  }
+
+  private admissionError(where: string, weight: number, opts: WaitOptions | undefined): unknown {
+    const error = this.weightError(where, weight);
+    if (error !== undefined) return error;
+    if (opts !== undefined) {
+      // An abort reason may be any value, `null` included.
+      const reason = waitOptionsError(where, opts);
+      if (reason !== undefined) return reason;
+    }
+    return this.isClosed ? this.closedError() : undefined;
+  }
+
+  private closedError(): unknown {
+    return this.closeReason !== undefined ? this.closeReason : new ClosedError('RateLimiter closed');
   }
 }

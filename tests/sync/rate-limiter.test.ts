@@ -379,7 +379,7 @@ describe('RateLimiter.close', () => {
 describe('RateLimiter: memory', () => {
   it('keeps at most `limit` entries, however much traffic passes', async () => {
     const limiter = new RateLimiter({ limit: 40, interval: 1 });
-    const log = (limiter as unknown as { engine: { log: { times: Float64Array } } }).engine.log;
+    const log = (limiter as unknown as { log: { times: Float64Array } }).log;
     for (let round = 0; round < 20; round++) {
       await Promise.all(Array.from({ length: 50 }, (_, i) => limiter.take(1 + (i % 3))));
       expect(log.times.length).toBeLessThanOrEqual(40);
