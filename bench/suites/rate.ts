@@ -11,7 +11,13 @@ import { RateLimiter as TokenBucket } from 'limiter';
 import pThrottle from 'p-throttle';
 import PQueue from 'p-queue';
 import { RateLimiter } from 'weftjs/sync';
-import { runScenario, timeAsync, type Contender, type ContenderKind, type ScenarioResult } from '../lib/harness.js';
+import {
+  runScenario,
+  timeAsync,
+  type Contender,
+  type ContenderKind,
+  type ScenarioResult,
+} from '../lib/harness.js';
 import type { Suite } from '../lib/suite.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -25,26 +31,27 @@ type Factory = (limit: number, interval: number) => (job: Job) => Promise<unknow
 // It calls `fn` synchronously at admission (no asynchronous start, no async-context hand-over), weight 1 only.
 
 function floorWindow(limit: number, interval: number): (job: Job) => Promise<unknown> {
-  const times = new Float64Array(limit);
+  // Admission times in the window, oldest first, from `oldest` on (compacted once half of the array is spent).
+  let times: number[] = [];
   let oldest = 0;
-  let count = 0;
-  const waiting: { job: Job; resolve: (value: unknown) => void }[] = [];
+  const waiting: ({ job: Job; resolve: (value: unknown) => void } | undefined)[] = [];
   let head = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const admitOne = (now: number): boolean => {
-    if (count === limit) {
-      if (now - times[oldest]! < interval) return false;
-      oldest = (oldest + 1) % limit;
-      count--;
+    while (oldest < times.length && now - times[oldest]! >= interval) oldest++;
+    if (times.length - oldest >= limit) return false;
+    if (oldest > 1024 && oldest * 2 > times.length) {
+      times = times.slice(oldest);
+      oldest = 0;
     }
-    times[(oldest + count++) % limit] = now;
+    times.push(now);
     return true;
   };
   const pump = (): void => {
     timer = undefined;
     while (head < waiting.length && admitOne(performance.now())) {
       const { job, resolve } = waiting[head]!;
-      waiting[head++] = undefined!;
+      waiting[head++] = undefined;
       resolve(job());
     }
     if (head === waiting.length) {
@@ -58,7 +65,7 @@ function floorWindow(limit: number, interval: number): (job: Job) => Promise<unk
       try {
         return Promise.resolve(job());
       } catch (error) {
-        return Promise.reject(error as Error);
+        return Promise.reject(error);
       }
     }
     return new Promise((resolve) => {
@@ -87,7 +94,11 @@ const entries: Entry[] = [
       return (job) => limiter.run(job);
     },
   },
-  { name: 'p-throttle', kind: 'peer', make: (limit, interval) => pThrottle({ limit, interval })((job: Job) => job()) },
+  {
+    name: 'p-throttle',
+    kind: 'peer',
+    make: (limit, interval) => pThrottle({ limit, interval })((job: Job) => job()),
+  },
   {
     name: 'p-throttle strict',
     kind: 'peer',

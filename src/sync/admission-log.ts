@@ -3,8 +3,8 @@
  * its time and the running total of weight admitted up to and including it. Internal.
  *
  * Every entry weighs at least 1 and the weights in the window sum to at most `limit`, so the log never holds more
- * than `limit` entries: memory is bounded by the limit, not by traffic. Adding and expiring are O(1) amortised;
- * finding when a weight will fit is a binary search over the running totals.
+ * than `limit` entries: memory is bounded by the limit, not by traffic. Adding, expiring and finding when a weight
+ * will fit are O(1) amortised.
  */
 
 /** An emptied log keeps its arrays up to this many entries, so a busy limiter does not reallocate every burst. */
@@ -14,7 +14,7 @@ const NO_ENTRIES = new Float64Array(0);
 export class AdmissionLog {
   /** Admission time of each entry (`performance.now()` ms), in a ring starting at {@link first}. */
   private times: Float64Array = NO_ENTRIES;
-  /** Weight admitted ever, up to and including each entry: strictly increasing, so binary-searchable. */
+  /** Weight admitted ever, up to and including each entry. */
   private totals: Float64Array = NO_ENTRIES;
   /** Slot of the oldest entry. */
   private first = 0;
@@ -26,12 +26,6 @@ export class AdmissionLog {
   private admitted = 0;
   /** Weight admitted ever by entries that have left the window. */
   private expired = 0;
-  /**
-   * The last entry restamped by {@link stamp}, and its new time. Entries after it were added no later than that
-   * time, and count as admitted at it until they are restamped or materialised: times stay non-decreasing.
-   */
-  private stampSeq = -1;
-  private stampTime = -Infinity;
 
   constructor(
     private readonly limit: number,
@@ -43,10 +37,14 @@ export class AdmissionLog {
     return this.admitted - this.expired;
   }
 
-  /** Drops the entries admitted `interval` ms or more before `now`. */
+  /**
+   * Drops the entries admitted `interval` ms or more before `now`, oldest first. Times need not be in order (a run
+   * counts from when its function starts, see {@link stamp}): an entry then waits for the ones before it, which only
+   * ever keeps it longer.
+   */
   expire(now: number): void {
     const cutoff = now - this.interval;
-    while (this.count !== 0 && this.timeAt(this.firstSeq) <= cutoff) {
+    while (this.count !== 0 && this.times[this.first]! <= cutoff) {
       this.expired = this.totals[this.first]!;
       this.first = this.first + 1 === this.times.length ? 0 : this.first + 1;
       this.firstSeq++;
@@ -66,19 +64,11 @@ export class AdmissionLog {
   }
 
   /**
-   * Moves the admission time of entry `seq` forward to `now`, when the admitted `run` function really starts. Entries
-   * are restamped in the order they were added, each at a time no earlier than the one before.
+   * Sets the time of entry `seq`, added at `Infinity` when a `run` was admitted, to `now`, when its function really
+   * starts. (Until then the entry cannot leave the window, so it is still there.)
    */
   stamp(seq: number, now: number): void {
-    if (seq < this.firstSeq) return;
-    // The entries between the previous restamp and this one keep the previous restamp's time as a floor.
-    for (let s = Math.max(this.stampSeq + 1, this.firstSeq); s < seq; s++) {
-      const slot = this.slot(s);
-      if (this.times[slot]! < this.stampTime) this.times[slot] = this.stampTime;
-    }
     this.times[this.slot(seq)] = now;
-    this.stampSeq = seq;
-    this.stampTime = now;
   }
 
   /**
@@ -86,21 +76,16 @@ export class AdmissionLog {
    * it does not fit now (so the log is not empty).
    */
   fitsAt(weight: number): number {
-    // The oldest entry whose leaving frees enough: the first with a running total of at least `needed`.
+    // Walks from the oldest entry to the first whose leaving frees enough (a running total of at least `needed`);
+    // each entry leaves no earlier than those before it. The entries walked leave before the waiter is admitted, so
+    // a walk costs O(1) per admission, amortised.
     const needed = this.admitted + weight - this.limit;
-    let low = 0;
-    let high = this.count - 1;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (this.totals[this.slot(this.firstSeq + mid)]! >= needed) high = mid;
-      else low = mid + 1;
+    let time = -Infinity;
+    for (let seq = this.firstSeq; ; seq++) {
+      const slot = this.slot(seq);
+      time = Math.max(time, this.times[slot]!);
+      if (this.totals[slot]! >= needed) return time + this.interval;
     }
-    return this.timeAt(this.firstSeq + low) + this.interval;
-  }
-
-  private timeAt(seq: number): number {
-    const time = this.times[this.slot(seq)]!;
-    return seq > this.stampSeq && time < this.stampTime ? this.stampTime : time;
   }
 
   private slot(seq: number): number {

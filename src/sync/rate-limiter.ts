@@ -1,6 +1,6 @@
 import { ClosedError } from '../errors.js';
 import { Waiter, timeoutError, timerDelay, waitOptionsError } from '../internal/cancel.js';
-import { ignore, rejected, resolved } from '../internal/promise.js';
+import { rejected, resolved } from '../internal/promise.js';
 import { assertPositiveInteger, invalid, positiveIntegerError } from '../internal/validate.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import type { WaitOptions } from '../types.js';
@@ -80,19 +80,14 @@ function now(): number {
 const TAKE = 'RateLimiter.take';
 const RUN = 'RateLimiter.run';
 
-/**
- * A queued `take` (no `fn`) or `run(fn)`. Admitted, it is entered in the log as entry `seq`; a run then moves to the
- * limiter's list of admitted runs, whose `start` calls `fn`.
- */
+/** A queued `take` (no `fn`) or `run(fn)`. */
 class RateWaiter extends Waiter<void> {
-  seq = -1;
-
   constructor(
     /** The limiter's withdraw function. */
     private readonly withdraw: (waiter: RateWaiter) => void,
     readonly weight: number,
-    /** The function of a run, dropped once called. */
-    public fn: (() => unknown) | undefined,
+    /** The function of a run. */
+    readonly fn: (() => unknown) | undefined,
   ) {
     super();
   }
@@ -148,11 +143,16 @@ export class RateLimiter {
   private readonly log: AdmissionLog;
   private readonly queue = new WaitQueue<RateWaiter>();
   /**
-   * Runs admitted whose `fn` has not started yet, in admission order. Each admission queues exactly one start
-   * reaction, registered in the caller's call (so `fn` runs in the caller's async context), and reactions run in the
-   * order they were queued, so each takes the oldest.
+   * Runs admitted whose `fn` has not started yet, in admission order, as pairs of `fn` and its log entry (from
+   * `startHead` to `startTail`). Each admission queues exactly one start reaction, registered in the caller's call
+   * (so `fn` runs in the caller's async context), and reactions run in the order they were queued, so each takes the
+   * oldest pair.
    */
-  private readonly admitted = new WaitQueue<RateWaiter>();
+  private starts: unknown[] = [];
+  private startHead = 0;
+  private startTail = 0;
+  /** The clock's last reading: expiring entries as of then is never too early, and costs no clock read. */
+  private lastTime = -Infinity;
   private timer: ReturnType<typeof setTimeout> | undefined = undefined;
   private isClosed = false;
   /** What waiters reject with once closed; `undefined` for a {@link ClosedError}. */
@@ -227,7 +227,7 @@ export class RateLimiter {
    * ```
    */
   get available(): number {
-    this.log.expire(now());
+    this.log.expire(this.clock());
     return this.limit - this.log.used;
   }
 
@@ -350,15 +350,14 @@ export class RateLimiter {
     const weight = opts !== null && typeof opts === 'object' && opts.weight !== undefined ? opts.weight : 1;
     const error = this.admissionError(RUN, weight, opts);
     if (error !== undefined) return rejected(error);
-    const task = new RateWaiter(this.withdraw, weight, fn);
     if (this.queue.length === 0) {
-      task.seq = this.admitNow(weight);
-      if (task.seq !== -1) {
-        this.admitted.push(task);
+      const seq = this.admitRun(weight);
+      if (seq !== -1) {
+        this.queueStart(fn, seq);
         return resolved().then(this.start) as Promise<T>;
       }
     }
-    return this.enqueue(task, opts).then(this.start) as Promise<T>;
+    return this.enqueue(new RateWaiter(this.withdraw, weight, fn), opts).then(this.start) as Promise<T>;
   }
 
   /**
@@ -389,12 +388,22 @@ export class RateLimiter {
 
   /** Starts the oldest admitted run, restamping its log entry: the moment `fn` starts is what the window counts. */
   private readonly start = (): unknown => {
-    const task = this.admitted.shift()!;
-    this.log.stamp(task.seq, now());
-    const fn = task.fn!;
-    task.fn = ignore;
+    const head = this.startHead;
+    const fn = this.starts[head] as () => unknown;
+    this.log.stamp(this.starts[head + 1] as number, this.clock());
+    this.starts[head] = undefined;
+    this.startHead = head + 2;
+    if (this.startHead === this.startTail) {
+      this.startHead = this.startTail = 0;
+      if (this.starts.length > 1024) this.starts = [];
+    }
     return fn();
   };
+
+  private queueStart(fn: () => unknown, seq: number): void {
+    this.starts[this.startTail++] = fn;
+    this.starts[this.startTail++] = seq;
+  }
 
   /** Takes a cancelled waiter out; if it was the head, the next one may fit now or sooner. */
   private readonly withdraw = (waiter: RateWaiter): void => {
@@ -412,12 +421,12 @@ export class RateLimiter {
     clearTimeout(this.timer);
     this.timer = undefined;
     let head = this.queue.peek();
-    const time = now();
+    const time = this.clock();
     this.log.expire(time);
     while (head !== undefined && this.log.used + head.weight <= this.limit) {
       this.queue.shift();
-      head.seq = this.log.add(time, head.weight);
-      if (head.fn !== undefined) this.admitted.push(head);
+      const seq = this.log.add(time, head.weight);
+      if (head.fn !== undefined) this.queueStart(head.fn, seq);
       head.grant(undefined);
       head = this.queue.peek();
     }
@@ -426,22 +435,43 @@ export class RateLimiter {
 
   /** Enters `weight` in the log if it fits now; returns its sequence number, or -1. */
   private admitNow(weight: number): number {
-    const time = now();
+    const time = this.clock();
     this.log.expire(time);
     return this.log.used + weight <= this.limit ? this.log.add(time, weight) : -1;
+  }
+
+  /**
+   * {@link admitNow} for a run, which is restamped when its `fn` starts: until then its entry counts as admitted at
+   * `Infinity` (it cannot leave the window before it has started), and the clock is read only if the window looks
+   * full as of its last reading.
+   */
+  private admitRun(weight: number): number {
+    this.log.expire(this.lastTime);
+    if (this.log.used + weight > this.limit) {
+      this.log.expire(this.clock());
+      if (this.log.used + weight > this.limit) return -1;
+    }
+    return this.log.add(Infinity, weight);
+  }
+
+  private clock(): number {
+    return (this.lastTime = now());
   }
 
   /** Queues a waiter that could not be admitted at once (or rejects it at once for `timeout: 0`). */
   private enqueue(waiter: RateWaiter, opts: WaitOptions | undefined): Promise<void> {
     if (opts?.timeout === 0) return rejected(timeoutError(waiter.operation, 0));
     this.queue.push(waiter);
-    if (this.queue.length === 1) this.schedule(waiter, now());
+    if (this.queue.length === 1) this.schedule(waiter, this.lastTime); // read when it did not fit
     return waiter.wait(opts?.signal, opts?.timeout);
   }
 
-  /** Arms the one timer for when `head` fits. */
+  /**
+   * Arms the one timer for when `head` fits. A run admitted but not started yet counts as admitted at `Infinity`;
+   * it will start within this turn, so it is expected to leave the window an interval from now.
+   */
   private schedule(head: RateWaiter, time: number): void {
-    const delay = Math.ceil(this.log.fitsAt(head.weight) - time);
+    const delay = Math.ceil(Math.min(this.log.fitsAt(head.weight), time + this.interval) - time);
     this.timer = setTimeout(this.admit, timerDelay(Math.max(1, delay)));
   }
 

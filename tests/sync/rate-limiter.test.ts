@@ -191,6 +191,17 @@ describe('RateLimiter: the sliding window', () => {
     expect(started).toEqual([40, 140]);
   });
 
+  it('counts a run from its admission on, until its function starts, even after a long idle spell', async () => {
+    const limiter = new RateLimiter({ limit: 2, interval: 100 });
+    await limiter.take();
+    await vi.advanceTimersByTimeAsync(1_000);
+    const ran = limiter.run(() => 'ran'); // admitted; its function starts in a later microtask
+    expect(limiter.tryTake()).toBe(true);
+    expect(limiter.tryTake()).toBe(false); // the run holds the other slot
+    expect(await ran).toBe('ran');
+    expect(limiter.available).toBe(0);
+  });
+
   it('restamps in order: a take admitted in the same turn as runs around it counts from the run before it', async () => {
     const limiter = new RateLimiter({ limit: 3, interval: 100 });
     const start = performance.now();
