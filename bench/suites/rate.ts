@@ -65,6 +65,7 @@ function floorWindow(limit: number, interval: number): (job: Job) => Promise<unk
       try {
         return Promise.resolve(job());
       } catch (error) {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- whatever the job threw
         return Promise.reject(error);
       }
     }
