@@ -1,6 +1,6 @@
 // A smoke run of every module on the installed package. The same file runs on Node, Bun and Deno; it must print
 // "smoke: N passed, 0 failed" and exit by itself (nothing weft leaves behind may keep the process alive).
-import { Barrier, Event, Mutex, RWLock, Semaphore, limit } from 'weftjs/sync';
+import { Barrier, Event, Mutex, RWLock, RateLimiter, Semaphore, limit } from 'weftjs/sync';
 import { Channel, recv, select } from 'weftjs/channel';
 import { Scheduler, scope, sleep } from 'weftjs/scheduler';
 import { WorkerPool } from 'weftjs/pool';
@@ -58,6 +58,18 @@ await test('limit: concurrency bound and map', async () => {
   });
   check(results.join() === '2,4,6,8,10,12', `results ${results}`);
   check(peak === 2, `peak ${peak}`);
+});
+
+await test('RateLimiter: a burst of the limit, then the window; tryTake never jumps the queue', async () => {
+  const limiter = new RateLimiter({ limit: 2, interval: 40 });
+  const started = performance.now();
+  await limiter.take();
+  check((await limiter.run(() => 'ran')) === 'ran', 'run did not return fn result');
+  const third = limiter.take();
+  check(!limiter.tryTake(), 'tryTake jumped the queue');
+  await third;
+  check(performance.now() - started >= 39, 'the third call was admitted inside the window');
+  // Left idle with a full window: it must not keep the process alive (checked by this file exiting).
 });
 
 await test('Mutex, RWLock, Event, Barrier', async () => {

@@ -1,5 +1,5 @@
 // Type-checked against the installed package under moduleResolution node16 and bundler.
-import { Mutex, Semaphore, limit, type Permit } from 'weftjs/sync';
+import { Mutex, RateLimiter, Semaphore, limit, type Permit, type RateLimiterOptions } from 'weftjs/sync';
 import { Channel, recv, select } from 'weftjs/channel';
 import { Scheduler, scope, type Task } from 'weftjs/scheduler';
 import { WorkerPool, type PoolStats } from 'weftjs/pool';
@@ -14,6 +14,8 @@ export async function check(): Promise<number> {
   const lim = limit(2);
   const doubled: number = await lim((n: number) => n * 2, 21);
   await new Mutex().run(() => undefined);
+  const rateOptions: RateLimiterOptions = { limit: 10, interval: 1_000 };
+  const rated: number = await new RateLimiter(rateOptions).run(() => 1, { weight: 2, timeout: 100 });
 
   const ch = new Channel<number>(1);
   await ch.send(1);
@@ -44,6 +46,7 @@ export async function check(): Promise<number> {
   const closed: boolean = crashed instanceof Error && !(crashed instanceof ClosedError);
   return (
     doubled +
+    rated +
     index +
     text.length +
     inScope +
