@@ -269,8 +269,8 @@ const suite: Suite = {
     '`RateLimiter` against [p-throttle](https://github.com/sindresorhus/p-throttle), ' +
     '[limiter](https://github.com/jhurliman/node-rate-limiter), [bottleneck](https://github.com/SGrondin/bottleneck) ' +
     '(its reservoir), and [p-queue](https://github.com/sindresorhus/p-queue) `interval`/`intervalCap`, each also in ' +
-    'its `strict` mode where it has one, and a hand-written sliding window (the floor: a ring of admission times, a ' +
-    'FIFO, one timer; it calls `fn` synchronously at admission). **Accuracy**: 50 per 200 ms, a call every 20 ms and a ' +
+    'its `strict` mode where it has one, and a hand-written sliding window (the floor: the admission times in the ' +
+    'window, a FIFO, one timer; it calls `fn` synchronously at admission). **Accuracy**: 50 per 200 ms, a call every 20 ms and a ' +
     'burst of 400 callers in the middle of a window; the time of admission is when `fn` starts. *Worst window* is ' +
     'the most calls started in any sliding 200 ms (50 is the limit: anything above is over-admission); *achieved ' +
     'rate* is the calls started while callers were queued, as % of what the limit allows over that time (100% is ' +
