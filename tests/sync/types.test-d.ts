@@ -2,6 +2,7 @@ import { describe, expectTypeOf, it } from 'vitest';
 import {
   Mutex,
   RWLock,
+  RateLimiter,
   Semaphore,
   limit,
   limitFunction,
@@ -19,6 +20,17 @@ describe('weftjs/sync types', () => {
     expectTypeOf(sem.tryAcquire(2)).toEqualTypeOf<Permit | undefined>();
     expectTypeOf(new Mutex().run(async () => [1, 2])).toEqualTypeOf<Promise<number[]>>();
     expectTypeOf(new RWLock().runRead(() => true)).toEqualTypeOf<Promise<boolean>>();
+  });
+
+  it('RateLimiter.run carries the result type of fn; take and tryTake', () => {
+    const rate = new RateLimiter({ limit: 10, interval: 1_000 });
+    expectTypeOf(rate.run(async () => 5)).toEqualTypeOf<Promise<number>>();
+    expectTypeOf(rate.run(() => 'x', { weight: 2, timeout: 10 })).toEqualTypeOf<Promise<string>>();
+    expectTypeOf(rate.take(2, { signal: AbortSignal.timeout(10) })).toEqualTypeOf<Promise<void>>();
+    expectTypeOf(rate.tryTake()).toEqualTypeOf<boolean>();
+    expectTypeOf(rate.limit).toEqualTypeOf<number>();
+    // @ts-expect-error: the options are an object with limit and interval
+    void new RateLimiter(10);
   });
 
   it('limit checks the arguments against fn and unwraps its promise', () => {
