@@ -128,11 +128,13 @@ export class QueueFullError extends Error {
 export interface WorkerCrashedErrorOptions extends ErrorOptions {
   /** The worker's exit code, where known. */
   exitCode?: number | undefined;
+  /** The signal that killed the worker's process (`'SIGKILL'`, `'SIGABRT'`, ...), where known (`runtime: 'process'`). */
+  signal?: string | undefined;
 }
 
 /**
- * The worker running a task died (uncaught exception, `process.exit`, out of memory, or terminated after ignoring an
- * abort). Only the task in flight on that worker rejects with it; the pool replaces the worker.
+ * The worker running a task died (uncaught exception, `process.exit`, out of memory, a signal, or terminated after
+ * ignoring an abort). Only the tasks in flight on that worker reject with it; the pool replaces the worker.
  *
  * @example
  * ```ts
@@ -143,21 +145,24 @@ export interface WorkerCrashedErrorOptions extends ErrorOptions {
  * try {
  *   await pool.run('parse', [input]);
  * } catch (error) {
- *   if (error instanceof WorkerCrashedError) console.log('worker died', error.exitCode, error.cause);
+ *   if (error instanceof WorkerCrashedError) console.log('worker died', error.exitCode ?? error.signal, error.cause);
  * }
  * ```
  */
 export class WorkerCrashedError extends Error {
   /** The worker's exit code, where known. */
   readonly exitCode: number | undefined;
+  /** The signal that killed the worker's process, where known (`runtime: 'process'`). */
+  readonly signal: string | undefined;
 
   /**
    * @param message - What happened.
-   * @param options - `cause` (the worker's error, if any) and `exitCode`.
+   * @param options - `cause` (the worker's error, if any), `exitCode` and `signal`.
    */
   constructor(message = 'worker crashed', options?: WorkerCrashedErrorOptions) {
     super(message, options);
     this.name = 'WorkerCrashedError';
     this.exitCode = options?.exitCode;
+    this.signal = options?.signal;
   }
 }

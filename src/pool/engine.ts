@@ -6,7 +6,7 @@
 import { abortError, timeoutError, timerDelay } from '../internal/cancel.js';
 import { resolved } from '../internal/promise.js';
 import { WaitQueue } from '../internal/wait-queue.js';
-import { PoolClosedError, WorkerCrashedError } from '../errors.js';
+import { PoolClosedError, WorkerCrashedError, type WorkerCrashedErrorOptions } from '../errors.js';
 import {
   KIND_GENERATOR,
   MSG_ABORT,
@@ -271,7 +271,7 @@ export class Engine {
       onError: (error) => {
         worker.error = error;
       },
-      onExit: (code) => this.onExit(worker, code),
+      onExit: (code, signal) => this.onExit(worker, code, signal),
     };
     const options = { ...this.options.spawn, name: `${this.options.spawn.name} #${worker.id}` };
     try {
@@ -392,7 +392,7 @@ export class Engine {
     worker.idleTimer = worker.graceTimer = undefined;
   }
 
-  private onExit(worker: PoolWorker, exitCode: number): void {
+  private onExit(worker: PoolWorker, exitCode: number, signal?: string): void {
     if (worker.state === WORKER_EXITED) return;
     const planned = worker.state === WORKER_STOPPING;
     worker.state = WORKER_EXITED;
@@ -411,7 +411,7 @@ export class Engine {
       if (task.abandoned) {
         if (task.stopping) this.settle(task, true, undefined);
       } else if (running) {
-        this.settle(task, false, this.crashError(worker, exitCode, task));
+        this.settle(task, false, this.crashError(worker, exitCode, task, signal));
       } else {
         task.state = TASK_WAITING;
         this.retry.push(task);
@@ -420,21 +420,24 @@ export class Engine {
     }
     if (!planned) {
       this.crashed++;
-      if (!ranTask && worker.answered === 0) this.startFailed(worker, exitCode);
+      if (!ranTask && worker.answered === 0) this.startFailed(worker, exitCode, signal);
     }
     if (this.liveWorkers() === 0) this.wakeKindWaiters();
     this.closeIfDone();
     if (!this.forced) this.scheduleDispatch();
   }
 
-  private crashError(worker: PoolWorker, exitCode: number, task: Task): WorkerCrashedError {
+  private crashError(worker: PoolWorker, exitCode: number, task: Task, signal?: string): WorkerCrashedError {
     const cause = worker.error;
-    const how = cause instanceof Error ? `died: ${cause.message}` : `exited with code ${exitCode}`;
-    return new WorkerCrashedError(`${task.operation}: the worker ${how}`, { cause, exitCode });
+    const how = cause instanceof Error ? `died: ${cause.message}` : exitDescription(exitCode, signal);
+    return new WorkerCrashedError(
+      `${task.operation}: the worker ${how}`,
+      crashOptions(cause, exitCode, signal),
+    );
   }
 
   /** A worker died before doing any work: don't respawn in a loop; fail the queue if no worker is left. */
-  private startFailed(worker: PoolWorker, exitCode: number): void {
+  private startFailed(worker: PoolWorker, exitCode: number, signal?: string): void {
     this.spawnBlocked = true;
     if (this.liveWorkers() > 0) return;
     const cause = worker.error;
@@ -442,15 +445,15 @@ export class Engine {
       cause instanceof Error
         ? cause.message
         : worker.everReady
-          ? `exited with code ${exitCode}`
-          : `exited with code ${exitCode} before calling expose()`;
+          ? exitDescription(exitCode, signal)
+          : `${exitDescription(exitCode, signal)} before calling expose()`;
     const what = worker.everReady ? 'died before running any task' : 'failed to start';
     const file = String(this.options.worker);
     for (let task = this.nextWaiting(); task !== undefined; task = this.nextWaiting()) {
-      const error = new WorkerCrashedError(`WorkerPool: the worker ${file} ${what}: ${detail}`, {
-        cause,
-        exitCode,
-      });
+      const error = new WorkerCrashedError(
+        `WorkerPool: the worker ${file} ${what}: ${detail}`,
+        crashOptions(cause, exitCode, signal),
+      );
       this.settle(task, false, error);
     }
   }
@@ -648,6 +651,19 @@ export class Engine {
       utilization,
     };
   }
+}
+
+/** How a worker ended, for crash messages: its exit code, or the signal that killed its process. */
+function exitDescription(exitCode: number, signal: string | undefined): string {
+  return signal === undefined ? `exited with code ${exitCode}` : `was killed by signal ${signal}`;
+}
+
+function crashOptions(
+  cause: unknown,
+  exitCode: number,
+  signal: string | undefined,
+): WorkerCrashedErrorOptions {
+  return signal === undefined ? { cause, exitCode } : { cause, signal };
 }
 
 function onTaskTimeout(task: Task): void {

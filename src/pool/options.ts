@@ -47,14 +47,71 @@ export interface WorkerPoolOptions {
    * before it is terminated and replaced. The caller's promise rejects at once either way. Default `1000`.
    */
   abortGrace?: number | undefined;
-  /** Name of the threads (`name #1`, `name #2`, ...), shown in debuggers. Default `'weft-pool'`. */
+  /** Name of the threads (`name #1`, `name #2`, ...), shown in debuggers (threads only). Default `'weft-pool'`. */
   name?: string | undefined;
-  /** Node: `execArgv` of the workers, e.g. `['--import', 'tsx']` for TypeScript workers. Default: the parent's. */
+  /**
+   * Node: `execArgv` of the workers (threads or child processes), e.g. `['--import', 'tsx']` for TypeScript workers.
+   * Default: the parent's.
+   */
   execArgv?: string[] | undefined;
   /** Node: environment of the workers. Default: a copy of the parent's `process.env`. */
   env?: Record<string, string | undefined> | undefined;
-  /** Node: heap limits per worker; a worker that exceeds them dies and its task rejects `WorkerCrashedError`. */
+  /**
+   * Node: heap limits per worker; a worker that exceeds them dies and its task rejects `WorkerCrashedError`. With
+   * `runtime: 'process'` they become V8 flags of the child: `maxOldGenerationSizeMb` is `--max-old-space-size`,
+   * `maxYoungGenerationSizeMb` sets `--max-semi-space-size` (a third of it), `stackSizeMb` is `--stack-size`;
+   * `codeRangeSizeMb` applies to threads only.
+   *
+   * @example A child process that may use at most 512 MB of heap
+   * ```ts
+   * import { WorkerPool } from 'weftjs/pool';
+   *
+   * const pool = new WorkerPool({
+   *   worker: new URL('./worker.js', import.meta.url),
+   *   runtime: 'process',
+   *   resourceLimits: { maxOldGenerationSizeMb: 512 }, // the child runs with --max-old-space-size=512
+   * });
+   * ```
+   */
   resourceLimits?: ResourceLimits | undefined;
+  /**
+   * What a worker is. `'thread'` (the default): a worker thread (`node:worker_threads`; a module Web Worker in a
+   * browser), cheap to start and to talk to, sharing its process. `'process'`: a Node.js child process of its own
+   * (`child_process.fork` with `serialization: 'advanced'`), for isolation (a native crash, `process.abort()`, an
+   * out-of-memory or a leak takes down only that process) and for code that is not thread-safe or changes process
+   * state (`process.chdir`, native addons). The worker file and `expose()` are the same; everything else holds too
+   * (abort, timeouts, `maxQueue`, `idleTimeout`, crash handling, `stream`, `stats`), with these differences:
+   *
+   * - values cross as structured clones through the IPC channel: `transfer` lists copy instead of moving, and a
+   *   `SharedArrayBuffer`, a `weftjs/shared` handle or a function rejects with a `TypeError` naming the argument;
+   * - the child's stdout and stderr are the parent's; `env` and `execArgv` apply to the child (default: the
+   *   parent's), and `resourceLimits` become V8 flags;
+   * - a child that dies on its own (`process.exit`, `process.abort`, an uncaught error) rejects only the task it was
+   *   running (`WorkerCrashedError` with `exitCode`, or `signal` and the `cause` where known); one killed from
+   *   outside (SIGKILL, out of memory, a native crash) cannot say which of its tasks had started, so all the tasks
+   *   in flight on it reject, and none runs twice;
+   * - children exit when their pool's process goes away (exits, crashes or is killed): none is left behind.
+   *
+   * In a browser `'process'` throws an `Error` at construction.
+   *
+   * @example Isolating a native addon that is not thread-safe
+   * ```ts
+   * import { WorkerPool, WorkerCrashedError } from 'weftjs/pool';
+   *
+   * await using pool = new WorkerPool({
+   *   worker: new URL('./render.js', import.meta.url),
+   *   runtime: 'process',
+   *   maxThreads: 2,
+   *   env: { ...process.env, RENDER_THREADS: '1' },
+   * });
+   * try {
+   *   await pool.run('render', ['scene.json']);
+   * } catch (error) {
+   *   if (error instanceof WorkerCrashedError) console.log('renderer died', error.signal ?? error.exitCode);
+   * }
+   * ```
+   */
+  runtime?: 'thread' | 'process' | undefined;
 }
 
 const WHERE = 'WorkerPool';

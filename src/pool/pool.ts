@@ -81,7 +81,7 @@ export class WorkerPool implements AsyncDisposable {
    * ```
    */
   constructor(options: WorkerPoolOptions) {
-    const transport = platformTransport();
+    const transport = platformTransport((options as WorkerPoolOptions | null | undefined)?.runtime);
     this.#engine = new Engine(transport, resolveOptions(options, transport));
   }
 

@@ -45,7 +45,8 @@ export interface WorkerEvents {
   onMessage(message: unknown[]): void;
   /** An uncaught error in the worker; an exit follows. */
   onError(error: unknown): void;
-  onExit(exitCode: number): void;
+  /** The worker ended: its exit code, or the signal that killed its process (`exitCode` is then meaningless). */
+  onExit(exitCode: number, signal?: string): void;
 }
 
 /** One running worker as the engine sees it. */

@@ -5,6 +5,7 @@
 import type * as WorkerThreads from 'node:worker_threads';
 import { nodeModule } from '../pool/node-modules.js';
 import { INIT_KEY, type WorkerInit } from '../pool/protocol.js';
+import { runBeforeProcess } from './process-hooks.js';
 
 /** The link from a pool worker back to its pool. */
 export interface PoolPort {
@@ -31,17 +32,7 @@ export function connectToPool(): PoolPort | undefined {
       port.on('message', handler);
     },
     beforeExit(callback) {
-      // eslint-disable-next-line @typescript-eslint/unbound-method -- called with the right receiver below
-      const exit = process.exit;
-      // Arguments pass through as given: process.exit() and process.exit(undefined) differ for Node.
-      process.exit = function (this: NodeJS.Process, ...args: Parameters<typeof exit>): never {
-        try {
-          callback();
-        } finally {
-          Reflect.apply(exit, this, args);
-        }
-        throw new Error('unreachable');
-      };
+      runBeforeProcess('exit', callback);
     },
   };
 }

@@ -1,0 +1,172 @@
+/**
+ * The worker side of the process transport (`runtime: 'process'`): a pool worker that is a Node.js child process,
+ * talking to its pool over the IPC channel of `child_process.fork`.
+ *
+ * The child keeps its own copy of the slot table. A task the pool cancels before the child started it is taken back
+ * here: its entry is pointed at a dead slot so the runtime skips it, and the pool hears at once that it is settled.
+ * When the child is about to die on its own (`process.exit`, `process.abort`, an uncaught error) it delivers the
+ * results it still holds and tells the pool which task it was running, so the tasks it never started run elsewhere.
+ * When the pool goes away (the IPC channel closes) the child exits: no orphans.
+ */
+import { hasNodeBuiltins } from '../pool/node-modules.js';
+import {
+  MSG_ABORT,
+  MSG_RESULTS,
+  MSG_TASKS,
+  SLOT_COUNT,
+  SLOT_FREE,
+  SLOT_QUEUED,
+  SLOT_RUNNING,
+  STATUS_ERROR,
+  STATUS_YIELD,
+  serializeError,
+  type WorkerInit,
+} from '../pool/protocol.js';
+import { DEAD_SLOT, MSG_EXIT_NOTICE, PROCESS_ENV_KEY } from '../pool/protocol-process.js';
+import type { PoolPort } from './port-node.js';
+import { runBeforeProcess } from './process-hooks.js';
+
+/** The pool protocol version this process was started with, kept where every copy of weftjs/worker finds it. */
+const VERSION_KEY = Symbol.for('weft.pool.process');
+
+type Send = (
+  message: unknown,
+  handle: undefined,
+  options: undefined,
+  done: (error: unknown) => void,
+) => boolean;
+
+/** A failed send means the pool is gone; the 'disconnect' handler ends this process. */
+function ignoreSendError(): void {}
+
+class ProcessPort implements PoolPort {
+  readonly init: WorkerInit;
+  /** The runtime's slot table (this side's copy), one cell longer for {@link DEAD_SLOT}. */
+  private readonly slots: Int32Array;
+  /** Where the entry of each queued slot sits: its batch, and its index in the batch. */
+  private readonly batches: (unknown[] | undefined)[] = new Array<unknown[] | undefined>(SLOT_COUNT);
+  private readonly indexes = new Int32Array(SLOT_COUNT);
+  private flushBeforeExit: (() => void) | undefined = undefined;
+
+  constructor(
+    version: number,
+    private readonly send: Send,
+  ) {
+    const buffer = new ArrayBuffer((SLOT_COUNT + 1) * Int32Array.BYTES_PER_ELEMENT);
+    this.slots = new Int32Array(buffer);
+    this.init = { version, slots: buffer };
+  }
+
+  post(message: unknown[]): void {
+    // `transfer` lists cannot move memory between processes: the values are copied.
+    if (message[0] === MSG_RESULTS) {
+      const slots = this.slots;
+      for (let i = 1; i < message.length; i += 4) {
+        if (message[i + 1] !== STATUS_YIELD) slots[message[i] as number] = SLOT_FREE;
+      }
+    }
+    this.send(message, undefined, undefined, ignoreSendError);
+  }
+
+  listen(handler: (message: unknown[]) => void): void {
+    process.on('message', (message: unknown) => {
+      if (!Array.isArray(message)) return;
+      if (message[0] === MSG_TASKS) this.queue(message);
+      else if (message[0] === MSG_ABORT && this.takeBack(message[1] as number, message[2])) return;
+      handler(message);
+    });
+  }
+
+  beforeExit(callback: () => void): void {
+    this.flushBeforeExit = callback;
+  }
+
+  /** Sends the results still held, and returns the slots of the tasks started and not answered. */
+  settleForExit(): number[] {
+    try {
+      this.flushBeforeExit?.();
+    } catch {
+      // Results that cannot be sent now are lost with the process; the pool must still hear what was running.
+    }
+    const running: number[] = [];
+    for (let slot = 0; slot < SLOT_COUNT; slot++) if (this.slots[slot] === SLOT_RUNNING) running.push(slot);
+    return running;
+  }
+
+  private queue(batch: unknown[]): void {
+    const slots = this.slots;
+    for (let i = 1; i < batch.length; i += 4) {
+      const slot = batch[i] as number;
+      slots[slot] = SLOT_QUEUED;
+      this.batches[slot] = batch;
+      this.indexes[slot] = i;
+    }
+  }
+
+  /** Cancels a task not started yet (true), or leaves the abort to the runtime (false). */
+  private takeBack(slot: number, reason: unknown): boolean {
+    if (this.slots[slot] !== SLOT_QUEUED) return false;
+    this.batches[slot]![this.indexes[slot]!] = DEAD_SLOT;
+    this.batches[slot] = undefined;
+    this.post([MSG_RESULTS, slot, STATUS_ERROR, reason, 0]);
+    return true;
+  }
+}
+
+let port: ProcessPort | undefined;
+let ended = false;
+
+/** Tells the pool this process is about to die, after delivering what it can. Sent once. */
+function notifyEnd(error: unknown): void {
+  if (ended) return;
+  ended = true;
+  const running = port?.settleForExit() ?? [];
+  const send = (process.send as unknown as Send).bind(process);
+  try {
+    send(
+      [MSG_EXIT_NOTICE, running, error === undefined ? undefined : serializeError(error)],
+      undefined,
+      undefined,
+      ignoreSendError,
+    );
+  } catch {
+    // The error cannot be cloned: send its text.
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    send([MSG_EXIT_NOTICE, running, serializeError(new Error(text))], undefined, undefined, ignoreSendError);
+  }
+}
+
+/** Reads (and removes) the mark of a pool's child process; the protocol version, or `undefined`. */
+function takeMark(): number | undefined {
+  const global = globalThis as { [VERSION_KEY]?: number };
+  if (global[VERSION_KEY] !== undefined) return global[VERSION_KEY];
+  if (!hasNodeBuiltins() || typeof process.send !== 'function') return undefined;
+  const value = process.env[PROCESS_ENV_KEY];
+  if (value === undefined) return undefined;
+  delete process.env[PROCESS_ENV_KEY];
+  const version = Number(value);
+  global[VERSION_KEY] = version;
+  // From here on, whatever ends this process tells the pool first: a throw while the worker file loads included.
+  process.on('uncaughtExceptionMonitor', (error) => {
+    if (process.listenerCount('uncaughtException') === 0) notifyEnd(error);
+  });
+  runBeforeProcess('exit', () => notifyEnd(undefined));
+  runBeforeProcess('abort', () => notifyEnd(undefined));
+  return version;
+}
+
+const version = takeMark();
+
+/** The port to the pool, or `undefined` when this process was not started by a `WorkerPool`. */
+export function connectToProcessPool(): PoolPort | undefined {
+  if (version === undefined) return undefined;
+  if (port === undefined) {
+    port = new ProcessPort(version, (process.send as unknown as Send).bind(process));
+    process.once('disconnect', () => {
+      // The pool is gone (closed, exited or killed): so is this worker.
+      ended = true;
+      process.exit(0);
+    });
+  }
+  return port;
+}
