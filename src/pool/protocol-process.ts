@@ -13,11 +13,18 @@ export const PROCESS_ENV_KEY = 'WEFT_POOL_PROCESS';
 
 /**
  * Message from a child about to die (`process.exit`, `process.abort`, an uncaught error), sent after the results it
- * still held: `[MSG_EXIT_NOTICE, runningSlots, error]`, where `runningSlots` are the slots of the tasks it had started
- * and not answered (the others were never started and can run elsewhere) and `error` is a serialized uncaught error
- * or `undefined`.
+ * still held: `[MSG_EXIT_NOTICE, error]`, where `error` is a serialized uncaught error or `undefined`.
  */
 export const MSG_EXIT_NOTICE = 12;
+
+/**
+ * The child's progress record: a file descriptor (an unlinked temporary file the pool opened and the child
+ * inherits) holding, at offset 0, a float64: the number, in arrival order, of the last task entry the child started.
+ * The child writes it as each task starts, a write that outlives any death of the child; after the child is gone
+ * the pool reads it to know which of its tasks had started (they ran, or were running: they reject) and which had
+ * not (they run elsewhere). Entries are numbered from 1 by both sides in the order the pool sent them.
+ */
+export const PROGRESS_FD = 4;
 
 /**
  * A slot index past the end of the table that no task ever uses: a task entry taken back inside the child is pointed

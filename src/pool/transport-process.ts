@@ -5,13 +5,14 @@
  *
  * So a task sent to a child is never taken back by the pool (its slot reads RUNNING at once): a cancelled task gets an
  * abort message, and the child either drops it (not started: it answers at once) or aborts its `this.signal`. When a
- * child dies, its in-flight tasks are sorted by what the pool knows: the child's last notice names the tasks it had
- * started (they reject with `WorkerCrashedError`; the others run elsewhere); a child the pool killed was running the
- * oldest; a child killed from outside (a signal, an out-of-memory, a native crash) says nothing, and all its
- * in-flight tasks reject, since any of them may have run.
+ * child dies, however it dies, its progress file (see `PROGRESS_FD`) tells which of its tasks had started: those
+ * reject with `WorkerCrashedError`, the others run elsewhere, and no task runs twice.
  */
 import type * as ChildProcesses from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import type * as Fs from 'node:fs';
+import type * as Os from 'node:os';
+import type * as Path from 'node:path';
 import type * as Url from 'node:url';
 import { nodeModule } from './node-modules.js';
 import {
@@ -26,6 +27,7 @@ import { MSG_EXIT_NOTICE, PROCESS_ENV_KEY } from './protocol-process.js';
 import { nodeTransport } from './transport-node.js';
 import type { ResourceLimits, SpawnOptions, Transport, WorkerEvents, WorkerHandle } from './transport.js';
 import { crossingError } from './crossing.js';
+import { PRELOAD_ARG } from './process-preload.js';
 
 /** How long the pool waits, after a child exited, for the rest of its messages (its IPC channel to close). */
 const DRAIN_MS = 1000;
@@ -33,28 +35,26 @@ const DRAIN_MS = 1000;
 class ProcessWorker implements WorkerHandle {
   /** The engine's slot table (the pool's copy). */
   private readonly slots: Int32Array;
-  /** Order in which each slot's task was sent, to find the oldest. */
-  private readonly sentAt: Float64Array;
+  /** The number of each slot's task in the order sent (the child numbers them the same way). */
+  private readonly numbers: Float64Array;
   private sent = 0;
-  /** Slots of the tasks the child had started when it said it was dying; `undefined` if it said nothing. */
-  private running: number[] | undefined = undefined;
-  private killed = false;
   private exit: { code: number; signal: string | undefined } | undefined = undefined;
   private reported = false;
   private drainTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   constructor(
     private readonly child: ChildProcess,
+    private readonly progress: ProgressFile,
     init: WorkerInit,
     private readonly events: WorkerEvents,
   ) {
     this.slots = new Int32Array(init.slots);
-    this.sentAt = new Float64Array(this.slots.length);
+    this.numbers = new Float64Array(this.slots.length);
     child.on('message', (message: unknown) => this.receive(message));
     child.on('exit', (code, signal) => this.exited(code, signal));
     child.on('disconnect', () => this.report());
     child.on('error', (error) => {
-      // Failed to start (or a failed kill or send, which the exit handling covers).
+      // Failed to start (a failed kill or send is covered by the exit that follows).
       if (child.pid === undefined) {
         this.events.onError(error);
         this.exited(1, null);
@@ -75,12 +75,11 @@ class ProcessWorker implements WorkerHandle {
     for (let i = 1; i < message.length; i += 4) {
       const slot = message[i] as number;
       Atomics.store(slots, slot, SLOT_RUNNING);
-      this.sentAt[slot] = ++this.sent;
+      this.numbers[slot] = ++this.sent;
     }
   }
 
   terminate(): void {
-    this.killed = true;
     this.child.kill('SIGKILL');
   }
 
@@ -96,12 +95,8 @@ class ProcessWorker implements WorkerHandle {
 
   private receive(message: unknown): void {
     if (!Array.isArray(message)) return;
-    if (message[0] !== MSG_EXIT_NOTICE) {
-      this.events.onMessage(message);
-      return;
-    }
-    this.running = message[1] as number[];
-    if (message[2] !== undefined) this.events.onError(deserializeError(message[2]));
+    if (message[0] === MSG_EXIT_NOTICE) this.events.onError(deserializeError(message[1]));
+    else this.events.onMessage(message);
   }
 
   private exited(code: number | null, signal: NodeJS.Signals | null): void {
@@ -117,37 +112,62 @@ class ProcessWorker implements WorkerHandle {
     if (exit === undefined || this.reported) return;
     this.reported = true;
     if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
-    this.sortInFlight();
+    const lastStarted = this.progress.readAndClose();
+    // Tasks the child never started can run elsewhere; without a progress record, every one may have started.
+    const slots = this.slots;
+    for (let slot = 0; slot < slots.length; slot++) {
+      if (slots[slot] === SLOT_RUNNING && this.numbers[slot]! > lastStarted) slots[slot] = SLOT_QUEUED;
+    }
     this.events.onExit(exit.code, exit.signal);
   }
+}
 
-  /** Marks the tasks the child may have started RUNNING, and the ones it cannot have started QUEUED. */
-  private sortInFlight(): void {
-    const slots = this.slots;
-    let started: ((slot: number) => boolean) | undefined;
-    const running = this.running;
-    if (running !== undefined) started = (slot) => running.includes(slot);
-    else if (this.killed) {
-      let oldest = -1;
-      for (let slot = 0; slot < slots.length; slot++) {
-        if (slots[slot] === SLOT_RUNNING && (oldest < 0 || this.sentAt[slot]! < this.sentAt[oldest]!))
-          oldest = slot;
-      }
-      started = (slot) => slot === oldest;
-    }
-    if (started === undefined) return;
-    for (let slot = 0; slot < slots.length; slot++) {
-      if (slots[slot] === SLOT_RUNNING && !started(slot)) slots[slot] = SLOT_QUEUED;
+/** The progress record of one child: an unlinked temporary file, open in the pool and inherited by the child. */
+class ProgressFile {
+  private readonly buffer = new Float64Array(1);
+
+  private constructor(
+    readonly fd: number,
+    private readonly path: string | undefined,
+  ) {}
+
+  static create(): ProgressFile {
+    const fs = nodeModule<typeof Fs>('node:fs');
+    const dir = nodeModule<typeof Os>('node:os').tmpdir();
+    const path = nodeModule<typeof Path>('node:path').join(dir, `weft-pool-${process.pid}-${++created}`);
+    const fd = fs.openSync(path, 'w+', 0o600);
+    fs.writeSync(fd, new Uint8Array(8), 0, 8, 0);
+    try {
+      fs.unlinkSync(path); // gone with the last descriptor, whatever happens to either process
+      return new ProgressFile(fd, undefined);
+    } catch {
+      return new ProgressFile(fd, path); // Windows: an open file cannot be unlinked
     }
   }
+
+  /** The number of the last task the child started (`Infinity` if unknown); closes the file. */
+  readAndClose(): number {
+    const fs = nodeModule<typeof Fs>('node:fs');
+    let last = Infinity;
+    try {
+      if (fs.readSync(this.fd, new Uint8Array(this.buffer.buffer), 0, 8, 0) === 8) last = this.buffer[0]!;
+      fs.closeSync(this.fd);
+      if (this.path !== undefined) fs.unlinkSync(this.path);
+    } catch {
+      // Unknown progress: every task in flight counts as started.
+    }
+    return last;
+  }
 }
+
+let created = 0;
 
 /** A send on a closed channel: the child is gone, and its exit reports what happened to its tasks. */
 function ignoreSendError(): void {}
 
 /** `execArgv` for a child: the pool's (or the parent's), plus V8 flags for the heap and stack limits. */
 function childExecArgv(options: SpawnOptions): string[] {
-  const argv = [...(options.execArgv ?? process.execArgv)];
+  const argv = [...(options.execArgv ?? process.execArgv), PRELOAD_ARG];
   const limits: ResourceLimits | undefined = options.resourceLimits;
   if (limits?.maxOldGenerationSizeMb !== undefined)
     argv.push(`--max-old-space-size=${limits.maxOldGenerationSizeMb}`);
@@ -160,19 +180,26 @@ function childExecArgv(options: SpawnOptions): string[] {
 }
 
 export const processTransport: Transport = {
-  defaultThreads: nodeTransport.defaultThreads,
-  resolve: nodeTransport.resolve,
+  defaultThreads: () => nodeTransport.defaultThreads(),
+  resolve: (worker) => nodeTransport.resolve(worker),
 
   spawn(worker: URL | string, init: WorkerInit, options: SpawnOptions, events: WorkerEvents) {
     const { fork } = nodeModule<typeof ChildProcesses>('node:child_process');
     const file = worker instanceof URL ? nodeModule<typeof Url>('node:url').fileURLToPath(worker) : worker;
-    const child = fork(file, [], {
-      serialization: 'advanced',
-      // stdout and stderr are the pool's own; stdin is not shared.
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: childExecArgv(options),
-      env: { ...(options.env ?? process.env), [PROCESS_ENV_KEY]: String(PROTOCOL_VERSION) },
-    });
-    return new ProcessWorker(child, init, events);
+    const progress = ProgressFile.create();
+    let child: ChildProcess;
+    try {
+      child = fork(file, [], {
+        serialization: 'advanced',
+        // stdout and stderr are the pool's own; stdin is not shared; fd 4 is the progress record.
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc', progress.fd],
+        execArgv: childExecArgv(options),
+        env: { ...(options.env ?? process.env), [PROCESS_ENV_KEY]: String(PROTOCOL_VERSION) },
+      });
+    } catch (error) {
+      progress.readAndClose();
+      throw error;
+    }
+    return new ProcessWorker(child, progress, init, events);
   },
 };

@@ -14,6 +14,8 @@ export interface PoolPort {
   listen(handler: (message: unknown[]) => void): void;
   /** Runs `callback` when the worker is about to end itself (`process.exit`), to send what it still holds. */
   beforeExit(callback: () => void): void;
+  /** Called as the task in `slot` starts, where the pool cannot see the slot table (a child process). */
+  started?(slot: number): void;
 }
 
 /** The port to the pool, or `undefined` when this thread was not started by a `WorkerPool`. */

@@ -4,11 +4,14 @@
  *
  * The child keeps its own copy of the slot table. A task the pool cancels before the child started it is taken back
  * here: its entry is pointed at a dead slot so the runtime skips it, and the pool hears at once that it is settled.
- * When the child is about to die on its own (`process.exit`, `process.abort`, an uncaught error) it delivers the
- * results it still holds and tells the pool which task it was running, so the tasks it never started run elsewhere.
+ * As each task starts, the child records its number in the progress file the pool gave it (see `PROGRESS_FD`), so
+ * that after any death the pool knows which tasks had started. When the child is about to die on its own
+ * (`process.exit`, `process.abort`, an uncaught error) it first delivers the results it still holds and the error.
  * When the pool goes away (the IPC channel closes) the child exits: no orphans.
  */
-import { hasNodeBuiltins } from '../pool/node-modules.js';
+import type * as Fs from 'node:fs';
+import { describe } from '../internal/validate.js';
+import { hasNodeBuiltins, nodeModule } from '../pool/node-modules.js';
 import {
   MSG_ABORT,
   MSG_RESULTS,
@@ -16,13 +19,12 @@ import {
   SLOT_COUNT,
   SLOT_FREE,
   SLOT_QUEUED,
-  SLOT_RUNNING,
   STATUS_ERROR,
   STATUS_YIELD,
   serializeError,
   type WorkerInit,
 } from '../pool/protocol.js';
-import { DEAD_SLOT, MSG_EXIT_NOTICE, PROCESS_ENV_KEY } from '../pool/protocol-process.js';
+import { DEAD_SLOT, MSG_EXIT_NOTICE, PROCESS_ENV_KEY, PROGRESS_FD } from '../pool/protocol-process.js';
 import type { PoolPort } from './port-node.js';
 import { runBeforeProcess } from './process-hooks.js';
 
@@ -46,6 +48,12 @@ class ProcessPort implements PoolPort {
   /** Where the entry of each queued slot sits: its batch, and its index in the batch. */
   private readonly batches: (unknown[] | undefined)[] = new Array<unknown[] | undefined>(SLOT_COUNT);
   private readonly indexes = new Int32Array(SLOT_COUNT);
+  /** The arrival number of the task entry in each slot. */
+  private readonly numbers = new Float64Array(SLOT_COUNT);
+  private received = 0;
+  private readonly progress = new Float64Array(1);
+  private readonly progressBytes = new Uint8Array(this.progress.buffer);
+  private writeSync: typeof Fs.writeSync | undefined = nodeModule<typeof Fs>('node:fs').writeSync;
   private flushBeforeExit: (() => void) | undefined = undefined;
 
   constructor(
@@ -81,16 +89,25 @@ class ProcessPort implements PoolPort {
     this.flushBeforeExit = callback;
   }
 
-  /** Sends the results still held, and returns the slots of the tasks started and not answered. */
-  settleForExit(): number[] {
+  started(slot: number): void {
+    const write = this.writeSync;
+    if (write === undefined) return;
+    this.progress[0] = this.numbers[slot]!;
+    try {
+      write(PROGRESS_FD, this.progressBytes, 0, 8, 0);
+    } catch {
+      // No progress file: the pool then treats every task in flight here as started.
+      this.writeSync = undefined;
+    }
+  }
+
+  /** Sends the results still held, before the process ends. */
+  flush(): void {
     try {
       this.flushBeforeExit?.();
     } catch {
-      // Results that cannot be sent now are lost with the process; the pool must still hear what was running.
+      // Results that cannot be sent now are lost with the process; the pool must still hear why it ends.
     }
-    const running: number[] = [];
-    for (let slot = 0; slot < SLOT_COUNT; slot++) if (this.slots[slot] === SLOT_RUNNING) running.push(slot);
-    return running;
   }
 
   private queue(batch: unknown[]): void {
@@ -100,6 +117,7 @@ class ProcessPort implements PoolPort {
       slots[slot] = SLOT_QUEUED;
       this.batches[slot] = batch;
       this.indexes[slot] = i;
+      this.numbers[slot] = ++this.received;
     }
   }
 
@@ -116,23 +134,19 @@ class ProcessPort implements PoolPort {
 let port: ProcessPort | undefined;
 let ended = false;
 
-/** Tells the pool this process is about to die, after delivering what it can. Sent once. */
+/** Delivers what this process still holds, and the error that ends it, if any. Once. */
 function notifyEnd(error: unknown): void {
   if (ended) return;
   ended = true;
-  const running = port?.settleForExit() ?? [];
+  port?.flush();
+  if (error === undefined) return;
   const send = (process.send as unknown as Send).bind(process);
   try {
-    send(
-      [MSG_EXIT_NOTICE, running, error === undefined ? undefined : serializeError(error)],
-      undefined,
-      undefined,
-      ignoreSendError,
-    );
+    send([MSG_EXIT_NOTICE, serializeError(error)], undefined, undefined, ignoreSendError);
   } catch {
     // The error cannot be cloned: send its text.
-    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    send([MSG_EXIT_NOTICE, running, serializeError(new Error(text))], undefined, undefined, ignoreSendError);
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : `uncaught ${describe(error)}`;
+    send([MSG_EXIT_NOTICE, serializeError(new Error(text))], undefined, undefined, ignoreSendError);
   }
 }
 

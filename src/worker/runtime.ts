@@ -118,6 +118,7 @@ export class Runtime {
         Atomics.store(this.slots, slot, SLOT_FREE);
         continue;
       }
+      this.port.started?.(slot);
       const end = this.run(slot, batch[i + 1] as number, batch[i + 2] as number, batch[i + 3] as unknown[]);
       if (end < 0) break; // the task went asynchronous; it resumes draining when it settles
       if (end >= sliceEnd) {

@@ -1,21 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { WorkerPool } from 'weftjs/pool';
 import { rejectionOf } from '../helpers.js';
+import { cells, RUNTIMES, until } from './runtimes.js';
 
 const worker = new URL('../fixtures/pool/worker.mjs', import.meta.url);
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits until `check` holds, polling (real workers take real time; no fixed sleeps). */
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await delay(5);
-  }
-}
-
-describe('WorkerPool: abort and timeout', () => {
-  const pool = new WorkerPool({ worker, maxThreads: 1, abortGrace: 100 });
+describe.each(RUNTIMES)('WorkerPool: abort and timeout (%s)', (runtime) => {
+  const pool = new WorkerPool({ worker, maxThreads: 1, abortGrace: 100, runtime });
   afterAll(() => pool.close());
 
   it('rejects at once with the reason of an already aborted signal', async () => {
@@ -69,27 +61,27 @@ describe('WorkerPool: abort and timeout', () => {
   });
 
   it('aborts this.signal of a running task and rejects with the reason at once', async () => {
-    const flags = new Int32Array(new SharedArrayBuffer(4));
+    const flags = await cells(pool, runtime);
     const controller = new AbortController();
-    const task = pool.run('watchAbort', [flags], { signal: controller.signal });
+    const task = pool.run('watchAbort', [flags.arg], { signal: controller.signal });
     await delay(20);
     const crashed = pool.stats.crashed;
     controller.abort();
     expect(((await rejectionOf(task)) as DOMException).name).toBe('AbortError');
-    await until(() => Atomics.load(flags, 0) !== 0);
-    expect(Atomics.load(flags, 0)).toBe(1);
+    await until(async () => (await flags.read(0)) !== 0);
+    expect(await flags.read(0)).toBe(1);
     expect(await pool.run('echo', ['next'])).toBe('next');
     expect(pool.stats.crashed).toBe(crashed);
   });
 
   it('times out a running task with a TimeoutError that the worker sees too', async () => {
-    const flags = new Int32Array(new SharedArrayBuffer(4));
-    const error = (await rejectionOf(pool.run('watchAbort', [flags], { timeout: 30 }))) as DOMException;
+    const flags = await cells(pool, runtime);
+    const error = (await rejectionOf(pool.run('watchAbort', [flags.arg], { timeout: 30 }))) as DOMException;
     expect(error).toBeInstanceOf(DOMException);
     expect(error.name).toBe('TimeoutError');
     expect(error.message).toMatch(/WorkerPool\.run\(watchAbort\) timed out after 30 ms/);
-    await until(() => Atomics.load(flags, 0) !== 0);
-    expect(Atomics.load(flags, 0)).toBe(2);
+    await until(async () => (await flags.read(0)) !== 0);
+    expect(await flags.read(0)).toBe(2);
   });
 
   it('counts the timeout from the start of the task, not from run()', async () => {
@@ -124,9 +116,9 @@ describe('WorkerPool: abort and timeout', () => {
   });
 });
 
-describe('WorkerPool: taskTimeout', () => {
+describe.each(RUNTIMES)('WorkerPool: taskTimeout (%s)', (runtime) => {
   it('applies to every run unless the call passes its own timeout', async () => {
-    await using pool = new WorkerPool({ worker, maxThreads: 1, taskTimeout: 30 });
+    await using pool = new WorkerPool({ worker, maxThreads: 1, taskTimeout: 30, runtime });
     expect(((await rejectionOf(pool.run('sleep', [500]))) as DOMException).name).toBe('TimeoutError');
     expect(await pool.run('sleep', [60, 'ok'], { timeout: 1000 })).toBe('ok');
     expect(pool.stats.failed).toBe(1);

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { PoolClosedError, WorkerPool } from 'weftjs/pool';
 import { rejectionOf } from '../helpers.js';
+import { cells, RUNTIMES } from './runtimes.js';
 
 const worker = new URL('../fixtures/pool/worker.mjs', import.meta.url);
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -11,8 +12,9 @@ async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-describe('WorkerPool.stream', () => {
-  const pool = new WorkerPool({ worker, maxThreads: 2, abortGrace: 200 });
+describe.each(RUNTIMES)('WorkerPool.stream (%s)', (runtime) => {
+  // One child process, so that a later task reads the cells a stream wrote (see cells()).
+  const pool = new WorkerPool({ worker, maxThreads: runtime === 'thread' ? 2 : 1, abortGrace: 200, runtime });
   afterAll(() => pool.close());
 
   it('yields the values of an async generator, then ends', async () => {
@@ -26,32 +28,32 @@ describe('WorkerPool.stream', () => {
   });
 
   it('starts on the first next(), not before', async () => {
-    const progress = new Int32Array(new SharedArrayBuffer(8));
-    const stream = pool.stream<number>('count', [3, progress]);
+    const progress = await cells(pool, runtime);
+    const stream = pool.stream<number>('count', [3, progress.arg]);
     await delay(30);
-    expect(Atomics.load(progress, 0)).toBe(0);
+    expect(await progress.read(0)).toBe(0);
     expect(await stream.next()).toEqual({ done: false, value: 1 });
     await stream.return();
   });
 
   it('applies backpressure: the worker runs at most a small window ahead of the consumer', async () => {
-    const progress = new Int32Array(new SharedArrayBuffer(8));
-    const stream = pool.stream<number>('count', [1_000_000, progress]);
+    const progress = await cells(pool, runtime);
+    const stream = pool.stream<number>('count', [1_000_000, progress.arg]);
     for (let i = 1; i <= 3; i++) expect((await stream.next()).value).toBe(i);
     await delay(50);
-    const produced = Atomics.load(progress, 0);
+    await stream.return(); // the generator stops where it was
+    const produced = await progress.read(0);
     expect(produced).toBeGreaterThanOrEqual(3);
     expect(produced).toBeLessThanOrEqual(3 + 8 + 1);
-    await stream.return();
   });
 
   it('breaking out of for-await stops the worker generator and runs its finally before returning', async () => {
-    const progress = new Int32Array(new SharedArrayBuffer(8));
-    for await (const value of pool.stream<number>('count', [1_000_000, progress])) {
+    const progress = await cells(pool, runtime);
+    for await (const value of pool.stream<number>('count', [1_000_000, progress.arg])) {
       if (value === 4) break;
     }
-    expect(Atomics.load(progress, 1)).toBe(1); // finally ran before the loop exited
-    expect(Atomics.load(progress, 0)).toBeLessThan(20);
+    expect(await progress.read(1)).toBe(1); // finally ran before the loop exited
+    expect(await progress.read(0)).toBeLessThan(20);
     expect(await pool.run('echo', ['worker free again'])).toBe('worker free again');
   });
 
@@ -82,17 +84,17 @@ describe('WorkerPool.stream', () => {
   });
 
   it('ends a stream whose value cannot be cloned with DataCloneError, stopping the generator', async () => {
-    const progress = new Int32Array(new SharedArrayBuffer(8));
+    const progress = await cells(pool, runtime);
     const seen: number[] = [];
     const error = await rejectionOf(
       (async () => {
-        for await (const value of pool.stream<number>('badYield', [progress])) seen.push(value);
+        for await (const value of pool.stream<number>('badYield', [progress.arg])) seen.push(value);
       })(),
     );
     expect(seen).toEqual([1]);
     expect((error as DOMException).name).toBe('DataCloneError');
     expect((error as DOMException).message).toMatch(/value yielded by badYield could not be cloned/);
-    expect(Atomics.load(progress, 1)).toBe(1);
+    expect(await progress.read(1)).toBe(1);
     expect(await pool.run('echo', ['fine'])).toBe('fine');
   });
 
@@ -123,25 +125,26 @@ describe('WorkerPool.stream', () => {
   });
 });
 
-describe('WorkerPool.stream: stopping', () => {
+describe.each(RUNTIMES)('WorkerPool.stream: stopping (%s)', (runtime) => {
   it('return() on a stream still waiting in the queue removes it', async () => {
-    await using pool = new WorkerPool({ worker, maxThreads: 1 });
+    await using pool = new WorkerPool({ worker, maxThreads: 1, runtime });
     await pool.run('echo', [0]); // the worker is up
+    const progress = await cells(pool, runtime);
+    const { completed } = pool.stats;
     const busy = pool.run('sleep', [60, 'busy']);
-    const progress = new Int32Array(new SharedArrayBuffer(8));
-    const stream = pool.stream<number>('count', [3, progress]);
+    const stream = pool.stream<number>('count', [3, progress.arg]);
     const first = stream.next();
     await delay(10);
     expect(pool.stats.queued).toBe(1);
     expect(await stream.return()).toEqual({ done: true, value: undefined });
     expect(await first).toEqual({ done: true, value: undefined });
     expect(await busy).toBe('busy');
-    expect(Atomics.load(progress, 0)).toBe(0); // it never ran
-    expect(pool.stats).toMatchObject({ queued: 0, failed: 0, completed: 3 });
+    expect(pool.stats).toMatchObject({ queued: 0, failed: 0, completed: completed + 2 });
+    expect(await progress.read(0)).toBe(0); // it never ran
   });
 
   it('a generator that ignores the stop is terminated after abortGrace, and return() resolves', async () => {
-    await using pool = new WorkerPool({ worker, maxThreads: 1, abortGrace: 50 });
+    await using pool = new WorkerPool({ worker, maxThreads: 1, abortGrace: 50, runtime });
     const id = await pool.run<number>('threadId');
     for await (const value of pool.stream<number>('stuck')) {
       expect(value).toBe(1);
@@ -152,9 +155,9 @@ describe('WorkerPool.stream: stopping', () => {
   });
 });
 
-describe('WorkerPool.stream and close', () => {
+describe.each(RUNTIMES)('WorkerPool.stream and close (%s)', (runtime) => {
   it('rejects a stream with PoolClosedError on a forced close', async () => {
-    const pool = new WorkerPool({ worker, maxThreads: 1 });
+    const pool = new WorkerPool({ worker, maxThreads: 1, runtime });
     const stream = pool.stream<number>('forever');
     await stream.next();
     await pool.close({ force: true });
