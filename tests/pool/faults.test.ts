@@ -4,13 +4,14 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WorkerCrashedError, WorkerPool } from 'weftjs/pool';
 import { rejectionOf } from '../helpers.js';
+import { RUNTIMES } from './runtimes.js';
 
 const fixture = (name: string): URL => new URL(`../fixtures/pool/${name}`, import.meta.url);
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('WorkerPool: crashes', () => {
+describe.each(RUNTIMES)('WorkerPool: crashes (%s)', (runtime) => {
   it('a worker that throws uncaught rejects only its task, is replaced, and the queue goes on', async () => {
-    await using pool = new WorkerPool({ worker: fixture('worker.mjs'), maxThreads: 1 });
+    await using pool = new WorkerPool({ worker: fixture('worker.mjs'), maxThreads: 1, runtime });
     const before = pool.run('echo', ['before']);
     const crash = pool.run('crashInTimer', ['boom']);
     const after = [pool.run('echo', ['a']), pool.run('echo', ['b'])];
@@ -25,7 +26,7 @@ describe('WorkerPool: crashes', () => {
   });
 
   it('a worker that calls process.exit rejects with its exit code', async () => {
-    await using pool = new WorkerPool({ worker: fixture('worker.mjs'), maxThreads: 1 });
+    await using pool = new WorkerPool({ worker: fixture('worker.mjs'), maxThreads: 1, runtime });
     const error = (await rejectionOf(pool.run('exit', [3]))) as WorkerCrashedError;
     expect(error).toBeInstanceOf(WorkerCrashedError);
     expect(error.exitCode).toBe(3);
@@ -38,16 +39,19 @@ describe('WorkerPool: crashes', () => {
       worker: fixture('worker.mjs'),
       maxThreads: 1,
       resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+      runtime,
     });
     const error = (await rejectionOf(pool.run('oom'))) as WorkerCrashedError;
     expect(error).toBeInstanceOf(WorkerCrashedError);
-    expect((error.cause as { code?: string }).code).toBe('ERR_WORKER_OUT_OF_MEMORY');
+    if (runtime === 'thread')
+      expect((error.cause as { code?: string }).code).toBe('ERR_WORKER_OUT_OF_MEMORY');
+    else expect(error).toMatchObject({ signal: 'SIGABRT', exitCode: undefined }); // V8 aborts the process
     expect(await pool.run('echo', ['recovered'])).toBe('recovered');
     expect(pool.stats.crashed).toBe(1);
   });
 
   it('tasks pipelined behind a crashing task on the same worker are re-run elsewhere, not failed', async () => {
-    await using pool = new WorkerPool({ worker: fixture('worker.mjs'), maxThreads: 2 });
+    await using pool = new WorkerPool({ worker: fixture('worker.mjs'), maxThreads: 2, runtime });
     const tasks = [pool.run('exit', [1]), ...Array.from({ length: 20 }, (_, i) => pool.run('echo', [i]))];
     const outcomes = await Promise.allSettled(tasks);
     expect(outcomes[0]!.status).toBe('rejected');
@@ -57,7 +61,7 @@ describe('WorkerPool: crashes', () => {
   });
 });
 
-describe('WorkerPool: workers that cannot start', () => {
+describe.each(RUNTIMES)('WorkerPool: workers that cannot start (%s)', (runtime) => {
   // Written at run time: a file that does not parse would trip the linters.
   const scratch = mkdtempSync(path.join(tmpdir(), 'weft-pool-'));
   writeFileSync(
@@ -82,7 +86,7 @@ describe('WorkerPool: workers that cannot start', () => {
   ];
   for (const [what, file, message] of cases) {
     it(`rejects clearly on ${what}, without respawning in a loop, and stays usable`, async () => {
-      await using pool = new WorkerPool({ worker: file, maxThreads: 2 });
+      await using pool = new WorkerPool({ worker: file, maxThreads: 2, runtime });
       const errors = await Promise.all([
         rejectionOf(pool.run('echo', [1])),
         rejectionOf(pool.run('echo', [2])),
@@ -103,7 +107,12 @@ describe('WorkerPool: workers that cannot start', () => {
   }
 
   it('does not respawn forever a worker that dies while idle before any task', async () => {
-    await using pool = new WorkerPool({ worker: fixture('idle-crash.mjs'), minThreads: 1, maxThreads: 1 });
+    await using pool = new WorkerPool({
+      worker: fixture('idle-crash.mjs'),
+      minThreads: 1,
+      maxThreads: 1,
+      runtime,
+    });
     for (let i = 0; i < 500 && pool.stats.crashed === 0; i++) await delay(10);
     await delay(200);
     expect(pool.stats.crashed).toBe(1);

@@ -5,11 +5,12 @@ import type * as RootModule from 'weftjs';
 import type * as PoolModule from 'weftjs/pool';
 import type * as typed from '../fixtures/pool/typed-worker.js';
 import { rejectionOf } from '../helpers.js';
+import { RUNTIMES } from './runtimes.js';
 
 const fixture = (name: string): URL => new URL(`../fixtures/pool/${name}`, import.meta.url);
 
-describe('WorkerPool: running tasks', () => {
-  const pool = new WorkerPool({ worker: fixture('worker.mjs'), maxThreads: 2 });
+describe.each(RUNTIMES)('WorkerPool: running tasks (%s)', (runtime) => {
+  const pool = new WorkerPool({ worker: fixture('worker.mjs'), maxThreads: 2, runtime });
   afterAll(() => pool.close());
 
   it('runs exposed functions with their arguments and resolves with the result', async () => {
@@ -48,11 +49,13 @@ describe('WorkerPool: running tasks', () => {
     expect(await pool.run('echo', [1])).toBe(1);
   });
 
-  it('rejects arguments that cannot be cloned with DataCloneError, failing only that task', async () => {
+  it('rejects arguments that cannot be cloned, failing only that task', async () => {
     const good = pool.run('echo', [1]);
     const bad = pool.run('echo', [() => 1]);
     const alsoGood = pool.run('echo', [2]);
-    expect(((await rejectionOf(bad)) as DOMException).name).toBe('DataCloneError');
+    const error = (await rejectionOf(bad)) as Error;
+    if (runtime === 'thread') expect(error.name).toBe('DataCloneError');
+    else expect(error).toBeInstanceOf(TypeError);
     expect(await good).toBe(1);
     expect(await alsoGood).toBe(2);
   });
@@ -66,10 +69,10 @@ describe('WorkerPool: running tasks', () => {
     expect(await pool.run('echo', ['still fine'])).toBe('still fine');
   });
 
-  it('transfers listed buffers both ways', async () => {
+  it('transfers listed buffers both ways (a child process copies them)', async () => {
     const input = new Uint8Array(1024);
     expect(await pool.run('byteLength', [input.buffer], { transfer: [input.buffer] })).toBe(1024);
-    expect(input.byteLength).toBe(0); // moved, not copied
+    expect(input.byteLength).toBe(runtime === 'thread' ? 0 : 1024); // moved between threads
     const output = await pool.run<Uint8Array>('bytes', [16]);
     expect(output).toBeInstanceOf(Uint8Array);
     expect([...output]).toEqual(new Array(16).fill(7));
@@ -129,21 +132,25 @@ describe('WorkerPool: running tasks', () => {
   });
 });
 
-describe('WorkerPool: worker files', () => {
+describe.each(RUNTIMES)('WorkerPool: worker files (%s)', (runtime) => {
   it('accepts a CommonJS worker given as an absolute path', async () => {
     const { fileURLToPath } = await import('node:url');
-    await using pool = new WorkerPool({ worker: fileURLToPath(fixture('worker.cjs')), maxThreads: 1 });
+    await using pool = new WorkerPool({
+      worker: fileURLToPath(fixture('worker.cjs')),
+      maxThreads: 1,
+      runtime,
+    });
     expect(await pool.run('kind')).toBe('cjs');
     expect(await pool.run('echo', ['x'])).toBe('x');
   });
 
   it('accepts a file: URL string', async () => {
-    await using pool = new WorkerPool({ worker: fixture('worker.cjs').href, maxThreads: 1 });
+    await using pool = new WorkerPool({ worker: fixture('worker.cjs').href, maxThreads: 1, runtime });
     expect(await pool.run('echo', [3])).toBe(3);
   });
 
   it('runs a TypeScript worker loaded through tsx', async () => {
-    await using pool = new WorkerPool({ worker: fixture('typed-bootstrap.mjs'), maxThreads: 1 });
+    await using pool = new WorkerPool({ worker: fixture('typed-bootstrap.mjs'), maxThreads: 1, runtime });
     expect(await pool.run('square', [7])).toBe(49);
     expect(await pool.run('greet', ['ts'])).toBe('hello ts!');
   });
@@ -154,6 +161,7 @@ describe('WorkerPool: worker files', () => {
       maxThreads: 1,
       execArgv: ['--trace-warnings'],
       env: { WEFT_FIXTURE: 'from the pool' },
+      runtime,
     });
     expect(await pool.run('execArgv')).toEqual(['--trace-warnings']);
     expect(await pool.run('env', ['WEFT_FIXTURE'])).toBe('from the pool');
@@ -161,6 +169,10 @@ describe('WorkerPool: worker files', () => {
 
   it('validates its options, naming the option and the value', () => {
     const worker = fixture('worker.mjs');
+    expect(() => new WorkerPool({ worker, runtime: 'fork' as never })).toThrow(
+      /runtime must be "thread" or "process", got "fork"/,
+    );
+    expect(() => new WorkerPool({ worker, runtime: 1 as never })).toThrow(TypeError);
     expect(() => new WorkerPool(undefined as never)).toThrow(TypeError);
     expect(() => new WorkerPool({ worker: './relative.mjs' })).toThrow(
       /worker must be an absolute path.*got "\.\/relative\.mjs"/,
@@ -190,9 +202,9 @@ describe('WorkerPool: worker files', () => {
   });
 });
 
-describe('WorkerPool: limits and closing', () => {
+describe.each(RUNTIMES)('WorkerPool: limits and closing (%s)', (runtime) => {
   it('rejects QueueFullError beyond maxThreads + maxQueue accepted tasks', async () => {
-    const pool = new WorkerPool({ worker: fixture('worker.mjs'), maxThreads: 1, maxQueue: 2 });
+    const pool = new WorkerPool({ worker: fixture('worker.mjs'), maxThreads: 1, maxQueue: 2, runtime });
     const accepted = [pool.run('sleep', [30, 1]), pool.run('echo', [2]), pool.run('echo', [3])];
     const refused = pool.run('echo', [4]);
     expect(await rejectionOf(refused)).toBeInstanceOf(QueueFullError);
@@ -204,7 +216,7 @@ describe('WorkerPool: limits and closing', () => {
   });
 
   it('close() lets queued and running tasks finish, then rejects new ones', async () => {
-    const pool = new WorkerPool({ worker: fixture('worker.mjs'), maxThreads: 1 });
+    const pool = new WorkerPool({ worker: fixture('worker.mjs'), maxThreads: 1, runtime });
     const running = pool.run('sleep', [20, 'a']);
     const queued = pool.run('echo', ['b']);
     const closed = pool.close();
@@ -217,7 +229,7 @@ describe('WorkerPool: limits and closing', () => {
   });
 
   it('close({ force: true }) rejects queued and running tasks with PoolClosedError', async () => {
-    const pool = new WorkerPool({ worker: fixture('worker.mjs'), maxThreads: 1 });
+    const pool = new WorkerPool({ worker: fixture('worker.mjs'), maxThreads: 1, runtime });
     await pool.run('echo', [0]);
     const running = rejectionOf(pool.run('stubborn', [10_000]));
     const queued = rejectionOf(pool.run('echo', [1]));
@@ -229,7 +241,7 @@ describe('WorkerPool: limits and closing', () => {
   });
 
   it('a graceful close can be forced later', async () => {
-    const pool = new WorkerPool({ worker: fixture('worker.mjs'), maxThreads: 1 });
+    const pool = new WorkerPool({ worker: fixture('worker.mjs'), maxThreads: 1, runtime });
     const running = rejectionOf(pool.run('stubborn', [10_000]));
     await new Promise((resolve) => setTimeout(resolve, 50));
     const graceful = pool.close();
@@ -241,7 +253,7 @@ describe('WorkerPool: limits and closing', () => {
   it('is async-disposable', async () => {
     let leaked: WorkerPool | undefined;
     {
-      await using pool = new WorkerPool({ worker: fixture('worker.mjs'), maxThreads: 1 });
+      await using pool = new WorkerPool({ worker: fixture('worker.mjs'), maxThreads: 1, runtime });
       leaked = pool;
       expect(await pool.run('echo', [1])).toBe(1);
     }
@@ -255,6 +267,7 @@ describe('WorkerPool: limits and closing', () => {
       minThreads: 1,
       maxThreads: 2,
       idleTimeout: 50,
+      runtime,
     });
     expect(pool.stats.threads).toBe(1);
     await Promise.all([pool.run('sleep', [30]), pool.run('sleep', [30])]);
@@ -266,9 +279,9 @@ describe('WorkerPool: limits and closing', () => {
   });
 });
 
-describe('WorkerPool.api', () => {
+describe.each(RUNTIMES)('WorkerPool.api (%s)', (runtime) => {
   it('calls functions by name with checked types, streaming generators', async () => {
-    await using pool = new WorkerPool({ worker: fixture('typed-bootstrap.mjs'), maxThreads: 1 });
+    await using pool = new WorkerPool({ worker: fixture('typed-bootstrap.mjs'), maxThreads: 1, runtime });
     const api = pool.api<typeof typed>();
     // Before any worker reported its functions, and after.
     const letters: string[] = [];
@@ -283,30 +296,32 @@ describe('WorkerPool.api', () => {
   });
 
   it('runs a call made before the first worker is ready', async () => {
-    await using pool = new WorkerPool({ worker: fixture('typed-bootstrap.mjs'), maxThreads: 1 });
+    await using pool = new WorkerPool({ worker: fixture('typed-bootstrap.mjs'), maxThreads: 1, runtime });
     const api = pool.api<typeof typed>();
     expect(await api.square(3)).toBe(9);
   });
 
   it('applies its options to every call', async () => {
-    await using pool = new WorkerPool({ worker: fixture('typed-bootstrap.mjs'), maxThreads: 1 });
+    await using pool = new WorkerPool({ worker: fixture('typed-bootstrap.mjs'), maxThreads: 1, runtime });
     const api = pool.api<typeof typed>({ signal: AbortSignal.abort(new Error('no')) });
     expect(((await rejectionOf(api.square(3))) as Error).message).toBe('no');
   });
 });
 
-describe('WorkerPool: process lifetime', () => {
+describe.each(RUNTIMES)('WorkerPool: process lifetime (%s)', (runtime) => {
   it('idle workers do not keep the process alive when the pool is never closed', async () => {
     const { execFile } = await import('node:child_process');
     const { promisify } = await import('node:util');
     const { fileURLToPath } = await import('node:url');
     const script = fileURLToPath(fixture('forgotten-close.mjs'));
-    const { stdout: output } = await promisify(execFile)(process.execPath, [script], { timeout: 15_000 });
+    const { stdout: output } = await promisify(execFile)(process.execPath, [script, runtime], {
+      timeout: 15_000,
+    });
     expect(output.trim()).toBe('done 3');
   });
 
   it('a proxy call waiting for the first worker rejects if the pool closes first', async () => {
-    const pool = new WorkerPool({ worker: fixture('worker.mjs'), maxThreads: 1 });
+    const pool = new WorkerPool({ worker: fixture('worker.mjs'), maxThreads: 1, runtime });
     const call = rejectionOf(pool.api<{ echo(value: number): number }>().echo(1));
     await pool.close({ force: true });
     expect(await call).toBeInstanceOf(PoolClosedError);
