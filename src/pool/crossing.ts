@@ -9,7 +9,42 @@ import { MODE_RUN, MSG_TASKS } from './protocol.js';
 const WHY = 'cannot cross to a child process (runtime: "process")';
 
 /**
- * The error to throw for a message the IPC channel refused: for a single task, a `TypeError` naming the argument;
+ * Whether the task entries of `message` (`[MSG_TASKS, slot, fn, mode, args, ...]`) hold shared memory, which the
+ * IPC channel would not refuse but copy (a typed array over a `SharedArrayBuffer`): sharing would silently stop.
+ */
+export function holdsSharedMemory(message: unknown[]): boolean {
+  for (let i = 4; i < message.length; i += 4) {
+    const args = message[i] as unknown[];
+    for (const arg of args)
+      if (typeof arg === 'object' && arg !== null && shares(arg, undefined)) return true;
+  }
+  return false;
+}
+
+function shares(value: object, seen: Set<object> | undefined): boolean {
+  if (isShared(value)) return true;
+  if (ArrayBuffer.isView(value)) return isShared(value.buffer);
+  seen ??= new Set();
+  if (seen.has(value)) return false;
+  seen.add(value);
+  const items =
+    value instanceof Map
+      ? [...value.keys(), ...value.values()]
+      : value instanceof Set
+        ? value
+        : Object.values(value);
+  for (const item of items as Iterable<unknown>) {
+    if (typeof item === 'object' && item !== null && shares(item, seen)) return true;
+  }
+  return false;
+}
+
+function isShared(value: unknown): boolean {
+  return typeof SharedArrayBuffer === 'function' && value instanceof SharedArrayBuffer;
+}
+
+/**
+ * The error to throw for a message that cannot go to a child: for a single task, a `TypeError` naming the argument;
  * otherwise `error` itself (a batch is then sent one task at a time, so the bad task is found).
  */
 export function crossingError(message: unknown[], error: unknown): unknown {
@@ -18,12 +53,13 @@ export function crossingError(message: unknown[], error: unknown): unknown {
   const args = message[4] as unknown[];
   const { serialize } = nodeModule<typeof V8>('node:v8');
   for (let i = 0; i < args.length; i++) {
+    const found = find(args[i], `args[${i}]`, new Set());
+    if (found !== undefined) return new TypeError(`${where}: ${found}`);
     try {
       serialize(args[i]);
     } catch (cause) {
-      const found = find(args[i], `args[${i}]`, new Set());
-      const text = found ?? `args[${i}] ${WHY}: ${cause instanceof Error ? cause.message : String(cause)}`;
-      return new TypeError(`${where}: ${text}`, { cause });
+      const text = cause instanceof Error ? cause.message : String(cause);
+      return new TypeError(`${where}: args[${i}] ${WHY}: ${text}`, { cause });
     }
   }
   return error;
@@ -73,11 +109,7 @@ function sharedKind(value: object): string | undefined {
   if (typeof SharedArrayBuffer === 'function' && value instanceof SharedArrayBuffer)
     return 'a SharedArrayBuffer';
   const { kind, buffer } = value as { kind?: unknown; buffer?: unknown };
-  if (
-    (kind === 'SharedMutex' || kind === 'SharedSemaphore') &&
-    typeof SharedArrayBuffer === 'function' &&
-    buffer instanceof SharedArrayBuffer
-  ) {
+  if ((kind === 'SharedMutex' || kind === 'SharedSemaphore') && isShared(buffer)) {
     return `a weftjs/shared handle (${kind})`;
   }
   return undefined;

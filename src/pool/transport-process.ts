@@ -26,7 +26,7 @@ import {
 import { MSG_EXIT_NOTICE, PROCESS_ENV_KEY } from './protocol-process.js';
 import { nodeTransport } from './transport-node.js';
 import type { ResourceLimits, SpawnOptions, Transport, WorkerEvents, WorkerHandle } from './transport.js';
-import { crossingError } from './crossing.js';
+import { crossingError, holdsSharedMemory } from './crossing.js';
 import { PRELOAD_ARG } from './process-preload.js';
 
 /** How long the pool waits, after a child exited, for the rest of its messages (its IPC channel to close). */
@@ -64,12 +64,14 @@ class ProcessWorker implements WorkerHandle {
   }
 
   post(message: unknown[]): void {
+    const tasks = message[0] === MSG_TASKS;
     try {
+      if (tasks && holdsSharedMemory(message)) throw new TypeError('shared memory cannot cross');
       this.child.send(message, undefined, undefined, ignoreSendError);
     } catch (error) {
       throw crossingError(message, error);
     }
-    if (message[0] !== MSG_TASKS) return;
+    if (!tasks) return;
     // Sent tasks cannot be taken back: the child may start them any moment.
     const slots = this.slots;
     for (let i = 1; i < message.length; i += 4) {
@@ -80,6 +82,8 @@ class ProcessWorker implements WorkerHandle {
   }
 
   terminate(): void {
+    // Keep the pool's process alive until the exit is in (`await pool.close()` at the top level of a module).
+    this.ref();
     this.child.kill('SIGKILL');
   }
 
