@@ -1,4 +1,9 @@
 import { expose } from 'weftjs/worker';
 import { burn, echo } from './burn.mjs';
 
-expose({ echo, burn });
+/** Resident memory of this worker's process (with runtime: 'process', its own child process). */
+function rss() {
+  return process.memoryUsage().rss;
+}
+
+expose({ echo, burn, rss });
