@@ -91,6 +91,11 @@ function runners(): Runner[] {
     maxWorkers: PROCESSES,
     workerType: 'process',
   });
+  const threads = new WorkerPool({
+    worker: workerFile('weft.mjs'),
+    minThreads: PROCESSES,
+    maxThreads: PROCESSES,
+  });
   return [
     {
       name: 'raw child_process.fork (hand-written)',
@@ -121,6 +126,13 @@ function runners(): Runner[] {
       close: async () => {
         await wp.terminate();
       },
+    },
+    {
+      name: "weft WorkerPool, runtime: 'thread' (for comparison)",
+      kind: 'baseline',
+      echo: (v) => threads.run('echo', [v]),
+      burn: (n) => threads.run('burn', [n]),
+      close: () => threads.close(),
     },
   ];
 }
@@ -357,8 +369,8 @@ const suite: Suite = {
     "`runtime: 'child_process'`, workerpool `workerType: 'process'`). The floor is raw `child_process.fork` with " +
     "`serialization: 'advanced'`: tasks spread round-robin, one IPC message each way per task, a promise per task, " +
     'nothing else. weft batches small tasks into one IPC message per worker and pipelines them, as it does for ' +
-    'threads. Latency awaits one task at a time; speedup runs CPU-bound tasks of about 20 ms (2 processes: at most ' +
-    "2x). The last two tables put weft's two runtimes side by side: start-up of one worker (a process loads a whole " +
+    'threads; weft on two worker threads runs beside them for comparison. Latency awaits one task at a time; speedup ' +
+    "runs CPU-bound tasks of about 20 ms (2 processes: at most 2x). The last two tables put weft's two runtimes side by side: start-up of one worker (a process loads a whole " +
     'Node.js; a thread shares the running one), and resident memory per idle worker (a child process: its own RSS, ' +
     'shared library pages included; a thread: the growth of the RSS of the process that runs it).',
   async run({ quick, log }) {
