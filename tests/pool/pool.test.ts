@@ -4,7 +4,7 @@ import * as root from 'weftjs';
 import type * as RootModule from 'weftjs';
 import type * as PoolModule from 'weftjs/pool';
 import type * as typed from '../fixtures/pool/typed-worker.js';
-import { rejectionOf } from '../helpers.js';
+import { flush, rejectionOf } from '../helpers.js';
 import { RUNTIMES } from './runtimes.js';
 
 const fixture = (name: string): URL => new URL(`../fixtures/pool/${name}`, import.meta.url);
@@ -270,8 +270,11 @@ describe.each(RUNTIMES)('WorkerPool: limits and closing (%s)', (runtime) => {
       runtime,
     });
     expect(pool.stats.threads).toBe(1);
-    await Promise.all([pool.run('sleep', [30]), pool.run('sleep', [30])]);
+    const tasks = Promise.all([pool.run('sleep', [30]), pool.run('sleep', [30])]);
+    await flush();
+    // A second worker starts for the second task (on a loaded machine the first may run both before it is up).
     expect(pool.stats.threads).toBe(2);
+    await tasks;
     for (let i = 0; i < 300 && pool.stats.threads > 1; i++)
       await new Promise((resolve) => setTimeout(resolve, 10));
     expect(pool.stats.threads).toBe(1);
