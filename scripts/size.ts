@@ -22,12 +22,12 @@ interface Budget {
 
 /** Budgets in bytes, minified + gzipped: a few percent over the measured sizes, so growth is a deliberate choice. */
 const budgets: Record<string, Budget> = {
-  weftjs: { all: 26_600 },
+  weftjs: { all: 28_800 },
   'weftjs/sync': { all: 5_850, one: 3_000 },
   'weftjs/channel': { all: 5_500 },
   'weftjs/scheduler': { all: 5_900 },
-  'weftjs/pool': { all: 9_100 },
-  'weftjs/worker': { all: 4_200 },
+  'weftjs/pool': { all: 11_400 },
+  'weftjs/worker': { all: 4_950 },
   'weftjs/shared': { all: 7_400 },
 };
 

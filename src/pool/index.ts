@@ -1,6 +1,7 @@
 /**
  * Parallelism on worker threads: {@link WorkerPool} runs functions exposed by a worker file (see `weftjs/worker`) on
- * a pool of threads, with batching, cancellation, crash recovery and typed calls.
+ * a pool of threads (or, with `runtime: 'process'`, of Node.js child processes), with batching, cancellation, crash
+ * recovery and typed calls.
  *
  * The same API runs under Node.js (`worker_threads`) and in browsers (module Web Workers); the module imports no
  * Node built-in and picks the platform when a pool is created. A browser page needs no special headers; when it is
