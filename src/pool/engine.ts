@@ -353,6 +353,8 @@ export class Engine {
   private afterHeadChange(worker: PoolWorker): void {
     this.armHead(worker);
     if (worker.inflight.length === 0) this.becameIdle(worker);
+    // A task cancelled while queued in a worker that could not give it back (a child process) now runs there.
+    else if (worker.inflight.peek()!.abandoned) this.armGrace(worker);
   }
 
   private becameIdle(worker: PoolWorker): void {
@@ -529,6 +531,10 @@ export class Engine {
     } catch {
       worker.handle?.post([MSG_ABORT, task.slot, serializeError(abortError())]);
     }
+    this.armGrace(worker);
+  }
+
+  private armGrace(worker: PoolWorker): void {
     if (worker.graceTimer === undefined && this.options.abortGrace !== Infinity) {
       worker.graceTimer = setTimeout(onGraceExpired, timerDelay(this.options.abortGrace), this, worker);
     }

@@ -215,3 +215,21 @@ describe('WorkerPool (process): where there are no child processes', () => {
     }
   });
 });
+
+describe('WorkerPool (process): cancelling tasks a child holds', () => {
+  it('a stubborn task cancelled while queued in a busy child is stopped after abortGrace once it starts', async () => {
+    await using pool = new WorkerPool({ worker, maxThreads: 1, abortGrace: 100, runtime: 'process' });
+    // Tiny tasks first: the next ones are pipelined into the child behind the running one.
+    await Promise.all(Array.from({ length: 300 }, (_, i) => pool.run('echo', [i])));
+    const controller = new AbortController();
+    const busy = pool.run('spin', [300, 'busy']);
+    const stubborn = pool.run('stubborn', [60_000], { signal: controller.signal });
+    const behind = pool.run('echo', ['behind']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    controller.abort();
+    expect(((await rejectionOf(stubborn)) as Error).name).toBe('AbortError');
+    expect(await busy).toBe('busy');
+    expect(await behind).toBe('behind');
+    expect(pool.stats.crashed).toBe(0);
+  });
+});
