@@ -1,5 +1,12 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import type { PoolStats, TaskStream, WorkerApi, WorkerPool } from 'weftjs/pool';
+import type {
+  PoolStats,
+  TaskStream,
+  WorkerApi,
+  WorkerCrashedError,
+  WorkerPool,
+  WorkerPoolOptions,
+} from 'weftjs/pool';
 import { expose, transfer, type TaskContext } from 'weftjs/worker';
 import type * as typed from '../fixtures/pool/typed-worker.js';
 
@@ -41,6 +48,14 @@ describe('WorkerPool', () => {
     expectTypeOf(pool.stats).toEqualTypeOf<PoolStats>();
     expectTypeOf(pool.close()).toEqualTypeOf<Promise<void>>();
     expectTypeOf(pool).toMatchTypeOf<AsyncDisposable>();
+  });
+
+  it('takes a runtime, threads or processes, and reports the signal that killed a process', () => {
+    expectTypeOf<WorkerPoolOptions['runtime']>().toEqualTypeOf<'thread' | 'process' | undefined>();
+    // @ts-expect-error -- not a runtime
+    const options: WorkerPoolOptions = { worker: '/w.js', runtime: 'fork' };
+    void options;
+    expectTypeOf<WorkerCrashedError['signal']>().toEqualTypeOf<string | undefined>();
   });
 });
 
