@@ -1,9 +1,11 @@
 // What is particular to runtime: 'process' (the shared suites run on it too): values that cross or cannot, crashes
 // that only a process can have, and the lifetime of the child processes.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { SharedMutex } from 'weftjs/shared';
 import { WorkerCrashedError, WorkerPool } from 'weftjs/pool';
 import { platformTransport } from '../../src/pool/platform.js';
@@ -150,10 +152,12 @@ describe('WorkerPool (process): crashes only a process can have', () => {
   it('a SIGKILL from outside rejects the running task with the signal; the process is replaced', async () => {
     await using pool = new WorkerPool({ worker, maxThreads: 1, runtime: 'process' });
     const pid = await pool.run<number>('pid');
-    const running = pool.run('sleep', [5000]);
+    const scratch = mkdtempSync(path.join(tmpdir(), 'weft-pool-'));
+    onTestFinished(() => rmSync(scratch, { recursive: true, force: true }));
+    const marker = path.join(scratch, 'started');
+    const running = pool.run('markThenSleep', [marker, 10_000]);
     const behind = pool.run('echo', ['behind']);
-    await until(() => pool.stats.busy === 1);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await until(() => existsSync(marker), 10_000);
     process.kill(pid, 'SIGKILL');
     const error = (await rejectionOf(running)) as WorkerCrashedError;
     expect(error).toBeInstanceOf(WorkerCrashedError);
