@@ -33,3 +33,17 @@ export async function rejectionOf(promise: PromiseLike<unknown>): Promise<unknow
   }
   throw new Error('expected the promise to reject, but it fulfilled');
 }
+
+/** The V8 garbage collector, exposed at run time (`undefined` where it cannot be). */
+export async function loadGc(): Promise<(() => void) | undefined> {
+  const existing = (globalThis as { gc?: () => void }).gc;
+  if (existing !== undefined) return existing;
+  try {
+    const v8 = await import('node:v8');
+    const vm = await import('node:vm');
+    v8.setFlagsFromString('--expose-gc');
+    return vm.runInNewContext('gc') as () => void;
+  } catch {
+    return undefined;
+  }
+}

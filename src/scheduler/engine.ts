@@ -19,7 +19,6 @@
 import { WaitQueue } from '../internal/wait-queue.js';
 import { resolved } from '../internal/promise.js';
 import { now, queueMacrotask } from './macrotask.js';
-import type { Scheduler } from './scheduler.js';
 import type { TaskImpl } from './task.js';
 
 /** Yield points run on. */
@@ -83,8 +82,6 @@ export class Engine {
   #sliceQueued = false;
   closed = false;
   #idleWaiters: (() => void)[] = [];
-  /** Set by the Scheduler: the `spawn` that task contexts hand out. */
-  spawn!: Scheduler['spawn'];
 
   // statistics
   spawned = 0;

@@ -1,8 +1,7 @@
-import { abortError, timeoutError, waitOptionsTypeError } from '../internal/cancel.js';
-import { assertFunction, assertPositiveInteger, invalid } from '../internal/validate.js';
-import { ClosedError } from '../errors.js';
+import { abortError } from '../internal/cancel.js';
+import { assertPositiveInteger, invalid } from '../internal/validate.js';
 import { Engine } from './engine.js';
-import { PRIORITIES, TaskImpl, type SpawnOptions, type Task, type TaskFn, type TaskOwner } from './task.js';
+import { spawnTask, type SpawnOptions, type Task, type TaskFn } from './task.js';
 
 /**
  * Options of {@link Scheduler}.
@@ -246,54 +245,6 @@ function numberOption(
   return value;
 }
 
-/**
- * Spawns on `engine`, validating like {@link Scheduler.spawn}. `owner` (a scope) hears when the task settles.
- * @internal
- */
-export function spawnTask<T>(
-  engine: Engine,
-  where: string,
-  fn: TaskFn<T>,
-  opts: SpawnOptions | undefined,
-  owner: TaskOwner | undefined,
-): Task<T> {
-  assertFunction(where, 'task', fn);
-  let level = 1;
-  let signal: AbortSignal | undefined;
-  let timeout: number | undefined;
-  let name: string | undefined;
-  if (opts !== undefined) {
-    if (opts === null || typeof opts !== 'object') {
-      throw invalid(where, 'options must be an object', opts);
-    }
-    ({ signal, timeout, name } = opts);
-    const { priority } = opts;
-    if (priority !== undefined) {
-      level = PRIORITIES.indexOf(priority);
-      if (level < 0) {
-        throw invalid(where, 'priority must be "high", "normal" or "low"', priority);
-      }
-    }
-    if (name !== undefined && typeof name !== 'string') {
-      throw invalid(where, 'name must be a string', name);
-    }
-    const error = waitOptionsTypeError(where, opts);
-    if (error !== undefined) throw error;
-  }
-  const task = new TaskImpl(engine, fn, level, name, signal, owner);
-  engine.spawned++;
-  if (engine.closed) task.cancel(new ClosedError(`${where}: the scheduler has been disposed`));
-  else if (signal?.aborted) task.cancel(signal.reason);
-  else if (timeout === 0)
-    task.cancel(timeoutError(name === undefined ? 'Task' : `Task ${JSON.stringify(name)}`, 0));
-  else {
-    engine.admit(task);
-    task.arm(timeout);
-  }
-  if (owner !== undefined && !task.settled) owner.adopt(task);
-  return task as Task<unknown> as Task<T>;
-}
-
 let engineOf: (scheduler: Scheduler) => Engine;
 
 /**
@@ -361,9 +312,7 @@ export class Scheduler implements AsyncDisposable {
     const agingMs = numberOption(where, 'agingMs', opts?.agingMs, 100, true);
     const sliceYields = opts?.sliceYields ?? 100_000;
     assertPositiveInteger(where, 'sliceYields', sliceYields);
-    const engine = (this.#engine = new Engine(sliceMs, agingMs, sliceYields));
-    engine.spawn = <T>(fn: TaskFn<T>, o?: SpawnOptions): Task<T> =>
-      spawnTask(engine, 'TaskContext.spawn', fn, o, undefined);
+    this.#engine = new Engine(sliceMs, agingMs, sliceYields);
   }
 
   /**

@@ -4,8 +4,15 @@ import { invalid } from '../internal/validate.js';
 import { ClosedError } from '../errors.js';
 import type { WaitOptions } from '../types.js';
 import type { Engine } from './engine.js';
-import { Scheduler, schedulerEngine, spawnTask } from './scheduler.js';
-import { type SpawnOptions, type Task, type TaskFn, type TaskImpl, type TaskOwner } from './task.js';
+import { Scheduler, schedulerEngine } from './scheduler.js';
+import {
+  spawnTask,
+  type SpawnOptions,
+  type Task,
+  type TaskFn,
+  type TaskImpl,
+  type TaskOwner,
+} from './task.js';
 
 /**
  * What a {@link scope} body receives: a `spawn` whose tasks belong to the scope, and the scope's signal.

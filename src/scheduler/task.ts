@@ -2,10 +2,12 @@
  * One task: what the user gets back from `spawn` (the {@link Task} interface) and its state machine inside the
  * engine. A task is a node of the run queues, its own abort listener (`handleEvent`) and, lazily, its own promise.
  */
-import { abortError, timeoutError, timerDelay } from '../internal/cancel.js';
+import { abortError, timeoutError, timerDelay, waitOptionsTypeError } from '../internal/cancel.js';
+import { ClosedError } from '../errors.js';
 import { ignore, isThenable, pendingPromise, rejected, resolved, takeResolve } from '../internal/promise.js';
 import { WaitNode, type WaitQueue } from '../internal/wait-queue.js';
 import type { WaitOptions } from '../types.js';
+import { assertFunction, invalid } from '../internal/validate.js';
 import { PREEMPT, RUN, type Budget, type Engine } from './engine.js';
 import type { Scheduler } from './scheduler.js';
 
@@ -319,8 +321,15 @@ export interface TaskContext {
    */
   shouldYield(): boolean;
   /**
-   * Spawns another task on the same scheduler (the same as {@link Scheduler.spawn}; the new task is not tied to
-   * this one: use {@link scope} for that). Safe to destructure.
+   * Spawns a child of this task on the same scheduler (same arguments as {@link Scheduler.spawn}). Safe to
+   * destructure.
+   *
+   * Cancellation flows down: when this task is cancelled (by `cancel()`, its `signal` or its `timeout`, exactly when
+   * {@link TaskContext.signal} aborts), every child it spawned that has not settled yet is cancelled with the same
+   * reason, and so are their own children. A child spawned while this task is being cancelled (from a `finally`
+   * block, say) is cancelled at once. A task that ends otherwise, returning or throwing, leaves its children running:
+   * it does not wait for them, and its failure is its own (use {@link scope} to await children and fail together).
+   * A child that settles is forgotten by its parent, so a long-lived task may spawn any number of them.
    *
    * @example
    * ```ts
@@ -331,11 +340,26 @@ export interface TaskContext {
    *   return (await Promise.all(parts)).reduce((a, b) => a + b, 0);
    * });
    * ```
+   *
+   * @example Cancelling a parent cancels its children
+   * ```ts
+   * import { Scheduler } from 'weftjs/scheduler';
+   *
+   * const scheduler = new Scheduler();
+   * const parent = scheduler.spawn(function* ({ spawn }) {
+   *   spawn(function* (child) {
+   *     child.signal.addEventListener('abort', () => console.log('child cancelled'));
+   *     for (;;) yield;
+   *   });
+   *   for (;;) yield;
+   * });
+   * setTimeout(() => parent.cancel(), 100); // logs 'child cancelled'
+   * ```
    */
   readonly spawn: Scheduler['spawn'];
 }
 
-/** Told when a task it spawned settles (a scope). */
+/** Told when a task it spawned settles: a scope, or the task whose `ctx.spawn` spawned it. */
 export interface TaskOwner {
   /** A task was spawned into it (and has not settled at once). */
   adopt(task: TaskImpl): void;
@@ -365,7 +389,7 @@ function onTimeout(task: TaskImpl, ms: number): void {
 
 type Settled = 'done' | 'failed' | 'cancelled';
 
-export class TaskImpl extends WaitNode implements Task<unknown> {
+export class TaskImpl extends WaitNode implements Task<unknown>, TaskOwner {
   status: TaskStatus = 'pending';
   /** The run queue this task is linked into, if any. */
   queue: WaitQueue<TaskImpl> | null = null;
@@ -393,7 +417,10 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
   #controller: AbortController | undefined;
   #onStep: ((result: IteratorResult<unknown, unknown>) => void) | undefined;
   readonly #userSignal: AbortSignal | undefined;
-  readonly #owner: TaskOwner | undefined;
+  /** Its scope or parent task; dropped once a parent has finished without being cancelled. */
+  #owner: TaskOwner | undefined;
+  /** The unsettled children it spawned through `ctx.spawn` (made by the first one). */
+  #children: Set<TaskImpl> | undefined;
   #onStepError: ((error: unknown) => void) | undefined;
 
   constructor(
@@ -457,6 +484,7 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
     this.cancelling = true;
     this.#result = reason === undefined ? abortError('The task was cancelled') : reason;
     this.#controller?.abort(this.#result);
+    this.#cancelChildren();
     if (this.settled) return; // an abort listener may have settled it
     if (this.#kind === GEN) {
       if (this.#executing) {
@@ -554,7 +582,39 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
       settle(status === 'done' ? value : rejected(value));
     }
     this.engine.settled(this, status);
-    this.#owner?.childSettled(this);
+    const owner = this.#owner;
+    if (owner !== undefined) {
+      this.#owner = undefined;
+      owner.childSettled(this);
+    }
+    // Not cancelled: its children run on, on their own.
+    const children = this.#children;
+    if (children !== undefined) {
+      this.#children = undefined;
+      for (const child of children) child.#owner = undefined;
+    }
+  }
+
+  /** A child spawned through `ctx.spawn`: cancelled with this task, or at once if this task is being cancelled. */
+  adopt(child: TaskImpl): void {
+    if (this.cancelling) child.cancel(this.#result);
+    else if (!this.settled) (this.#children ??= new Set()).add(child);
+    else child.#owner = undefined; // spawned after this task finished: it is on its own
+  }
+
+  childSettled(child: TaskImpl): void {
+    this.#children?.delete(child);
+  }
+
+  #cancelChildren(): void {
+    const children = this.#children;
+    if (children === undefined) return;
+    this.#children = undefined;
+    const reason = this.#result;
+    for (const child of children) {
+      child.#owner = undefined;
+      child.cancel(reason);
+    }
   }
 
   /** The outcome: the value, the error or the cancellation reason. */
@@ -709,6 +769,54 @@ export class TaskImpl extends WaitNode implements Task<unknown> {
 }
 
 /**
+ * Spawns on `engine`, validating like {@link Scheduler.spawn}. `owner` (a scope) hears when the task settles.
+ * @internal
+ */
+export function spawnTask<T>(
+  engine: Engine,
+  where: string,
+  fn: TaskFn<T>,
+  opts: SpawnOptions | undefined,
+  owner: TaskOwner | undefined,
+): Task<T> {
+  assertFunction(where, 'task', fn);
+  let level = 1;
+  let signal: AbortSignal | undefined;
+  let timeout: number | undefined;
+  let name: string | undefined;
+  if (opts !== undefined) {
+    if (opts === null || typeof opts !== 'object') {
+      throw invalid(where, 'options must be an object', opts);
+    }
+    ({ signal, timeout, name } = opts);
+    const { priority } = opts;
+    if (priority !== undefined) {
+      level = PRIORITIES.indexOf(priority);
+      if (level < 0) {
+        throw invalid(where, 'priority must be "high", "normal" or "low"', priority);
+      }
+    }
+    if (name !== undefined && typeof name !== 'string') {
+      throw invalid(where, 'name must be a string', name);
+    }
+    const error = waitOptionsTypeError(where, opts);
+    if (error !== undefined) throw error;
+  }
+  const task = new TaskImpl(engine, fn, level, name, signal, owner);
+  engine.spawned++;
+  if (engine.closed) task.cancel(new ClosedError(`${where}: the scheduler has been disposed`));
+  else if (signal?.aborted) task.cancel(signal.reason);
+  else if (timeout === 0)
+    task.cancel(timeoutError(name === undefined ? 'Task' : `Task ${JSON.stringify(name)}`, 0));
+  else {
+    engine.admit(task);
+    task.arm(timeout);
+  }
+  if (owner !== undefined && !task.settled) owner.adopt(task);
+  return task as Task<unknown> as Task<T>;
+}
+
+/**
  * The hot loop of generator tasks, kept small and apart so that it stays optimised: resumes `gen` through its yield
  * points while the slice lasts. Returns the step that needs attention: the last one, a yielded promise, or the yield
  * point where the slice ran out. The countdown is kept in a local while the loop runs; a stop (the task cancelled
@@ -746,12 +854,11 @@ function spin(
 /** The `ctx` a task function receives. */
 class Context implements TaskContext {
   readonly #task: TaskImpl;
-  readonly #engine: Engine;
   readonly #budget: Budget;
+  #spawn: Scheduler['spawn'] | undefined;
 
   constructor(task: TaskImpl) {
     this.#task = task;
-    this.#engine = task.engine;
     this.#budget = task.engine.budget;
   }
 
@@ -760,7 +867,9 @@ class Context implements TaskContext {
   }
 
   get spawn(): Scheduler['spawn'] {
-    return this.#engine.spawn;
+    const task = this.#task;
+    return (this.#spawn ??= <T>(fn: TaskFn<T>, opts?: SpawnOptions): Task<T> =>
+      spawnTask(task.engine, 'TaskContext.spawn', fn, opts, task));
   }
 
   yield(): Promise<void> {

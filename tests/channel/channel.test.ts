@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Channel, ChannelClosedError } from '../../src/channel/index.js';
-import { expectPending, rejectionOf } from '../helpers.js';
+import { expectPending, loadGc, rejectionOf } from '../helpers.js';
 
 function isTimeoutError(error: unknown): boolean {
   return error instanceof DOMException && error.name === 'TimeoutError';
@@ -619,16 +619,3 @@ describe('waiter reuse', () => {
     }
   });
 });
-
-async function loadGc(): Promise<(() => void) | undefined> {
-  const existing = (globalThis as { gc?: () => void }).gc;
-  if (existing !== undefined) return existing;
-  try {
-    const v8 = await import('node:v8');
-    const vm = await import('node:vm');
-    v8.setFlagsFromString('--expose-gc');
-    return vm.runInNewContext('gc') as () => void;
-  } catch {
-    return undefined;
-  }
-}
