@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Channel, ChannelClosedError, recv, select, send } from '../../src/channel/index.js';
-import { expectPending, rejectionOf } from '../helpers.js';
+import { expectPending, loadGc, rejectionOf } from '../helpers.js';
 
 describe('select: ready cases', () => {
   it('receives from a ready channel', async () => {
@@ -336,7 +336,7 @@ describe('select: memory', () => {
     const never = new Channel<number>();
     const ready = new Channel<number>();
     const cases = [recv(never), recv(ready)] as const;
-    const gc = (globalThis as { gc?: () => void }).gc ?? (await exposeGc());
+    const gc = await loadGc();
     const heap = (): number => {
       gc?.();
       return process.memoryUsage().heapUsed;
@@ -357,14 +357,3 @@ describe('select: memory', () => {
     expect(growth).toBeLessThan(8 * 1024 * 1024); // anything per-iteration would be tens of MB
   });
 });
-
-async function exposeGc(): Promise<(() => void) | undefined> {
-  try {
-    const v8 = await import('node:v8');
-    const vm = await import('node:vm');
-    v8.setFlagsFromString('--expose-gc');
-    return vm.runInNewContext('gc') as () => void;
-  } catch {
-    return undefined;
-  }
-}
