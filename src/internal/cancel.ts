@@ -1,7 +1,8 @@
 /**
- * Wiring of `{ signal, timeout }` to a waiter. The listener is the link object itself (`handleEvent`) and the timer
- * callback is a module function taking the link as argument, so arming a waiter allocates one small object and no
- * closures; the link always removes its listener and clears its timer, whichever way the wait ends.
+ * Wiring of `{ signal, timeout }` to whatever they cancel (a waiter, a scheduler task, a scope). The listener is the
+ * link object itself (`handleEvent`) and the timer callback is a module function taking the link as argument, so
+ * arming allocates one small object and no closures; the link always removes its listener and clears its timer,
+ * whichever way the wait ends.
  */
 import type { WaitOptions } from '../types.js';
 import { ignore, pendingPromise, takeResolve } from './promise.js';
@@ -16,6 +17,14 @@ export function timerDelay(ms: number): number {
   return Math.min(ms, MAX_TIMER_MS);
 }
 
+/** What a {@link CancelLink} cancels on abort or timeout. */
+export interface Cancellable {
+  /** The name used in timeout messages, e.g. `Semaphore.acquire`. */
+  readonly operation: string;
+  /** Called on abort (with `signal.reason`) or timeout (with a `TimeoutError`), while the link is armed. */
+  cancel(reason: unknown): void;
+}
+
 /**
  * A queued waiter settled by its owner. Subclasses add their own data (weight, value) and implement
  * {@link Waiter.cancel}, which must unlink the waiter, reject it through {@link Waiter.fail} and let the waiters
@@ -24,7 +33,7 @@ export function timerDelay(ms: number): number {
  * Only the promise's resolve function is kept; failure resolves with a rejected promise, so a pending waiter holds
  * one function instead of two.
  */
-export abstract class Waiter<T> extends WaitNode {
+export abstract class Waiter<T> extends WaitNode implements Cancellable {
   private settle: (value: T | PromiseLike<T>) => void = ignore;
   private link: CancelLink | null = null;
 
@@ -41,9 +50,7 @@ export abstract class Waiter<T> extends WaitNode {
   wait(signal: AbortSignal | undefined, timeout: number | undefined): Promise<T> {
     const promise = pendingPromise<T>();
     this.settle = takeResolve<T>();
-    if (signal !== undefined || (timeout !== undefined && timeout !== Infinity)) {
-      this.link = new CancelLink(this as Waiter<unknown>, signal, timeout);
-    }
+    this.link = linkCancel(this, signal, timeout);
     return promise;
   }
 
@@ -89,11 +96,25 @@ export abstract class QueueWaiter<T, N extends WaitNode> extends Waiter<T> {
   }
 }
 
-class CancelLink {
+/**
+ * Arms `signal` and `timeout` to cancel `target`; `null` when there is nothing to arm. Whoever holds the link must
+ * {@link CancelLink.disarm} it once `target` has settled, whichever way.
+ */
+export function linkCancel(
+  target: Cancellable,
+  signal: AbortSignal | undefined,
+  timeout: number | undefined,
+): CancelLink | null {
+  if (signal === undefined && (timeout === undefined || timeout === Infinity)) return null;
+  return new CancelLink(target, signal, timeout);
+}
+
+/** The listener of one signal and the handle of one timer, both cancelling one target. */
+export class CancelLink {
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   constructor(
-    readonly waiter: Waiter<unknown>,
+    readonly target: Cancellable,
     readonly signal: AbortSignal | undefined,
     readonly timeout: number | undefined,
   ) {
@@ -104,7 +125,7 @@ class CancelLink {
   }
 
   handleEvent(): void {
-    this.waiter.cancel(this.signal!.reason);
+    this.target.cancel(this.signal!.reason);
   }
 
   disarm(): void {
@@ -115,7 +136,7 @@ class CancelLink {
 
 function onTimeout(link: CancelLink): void {
   link.timer = undefined;
-  link.waiter.cancel(timeoutError(link.waiter.operation, link.timeout!));
+  link.target.cancel(timeoutError(link.target.operation, link.timeout!));
 }
 
 /** The rejection of a timed-out wait: a `DOMException` named `TimeoutError`, as `AbortSignal.timeout` uses. */

@@ -27,6 +27,6 @@
  * @module weftjs/scheduler
  */
 export { Scheduler, type SchedulerOptions, type SchedulerStats } from './scheduler.js';
-export type { SpawnOptions, Task, TaskContext, TaskFn, TaskPriority, TaskStatus } from './task.js';
+export type { SpawnOptions, Task, TaskContext, TaskFn, TaskPriority, TaskStatus } from './types.js';
 export { scope, type Scope, type ScopeOptions } from './scope.js';
 export { sleep, yieldNow, type SleepOptions } from './yield.js';

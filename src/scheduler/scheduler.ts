@@ -1,7 +1,8 @@
 import { abortError } from '../internal/cancel.js';
 import { assertPositiveInteger, invalid } from '../internal/validate.js';
-import { Engine } from './engine.js';
-import { spawnTask, type SpawnOptions, type Task, type TaskFn } from './task.js';
+import { SchedulerEngine } from './scheduler-engine.js';
+import { spawnTask } from './task.js';
+import type { SpawnOptions, Task, TaskFn } from './types.js';
 
 /**
  * Options of {@link Scheduler}.
@@ -245,13 +246,13 @@ function numberOption(
   return value;
 }
 
-let engineOf: (scheduler: Scheduler) => Engine;
+let engineOf: (scheduler: Scheduler) => SchedulerEngine;
 
 /**
  * The engine behind a scheduler, for `scope`.
  * @internal
  */
-export function schedulerEngine(scheduler: Scheduler): Engine {
+export function engineOfScheduler(scheduler: Scheduler): SchedulerEngine {
   return engineOf(scheduler);
 }
 
@@ -285,7 +286,7 @@ export function schedulerEngine(scheduler: Scheduler): Engine {
  * ```
  */
 export class Scheduler implements AsyncDisposable {
-  readonly #engine: Engine;
+  readonly #engine: SchedulerEngine;
 
   static {
     engineOf = (scheduler) => scheduler.#engine;
@@ -312,7 +313,7 @@ export class Scheduler implements AsyncDisposable {
     const agingMs = numberOption(where, 'agingMs', opts?.agingMs, 100, true);
     const sliceYields = opts?.sliceYields ?? 100_000;
     assertPositiveInteger(where, 'sliceYields', sliceYields);
-    this.#engine = new Engine(sliceMs, agingMs, sliceYields);
+    this.#engine = new SchedulerEngine(sliceMs, agingMs, sliceYields);
   }
 
   /**

@@ -1,18 +1,12 @@
-import { abortError, timeoutError, timerDelay, waitOptionsError } from '../internal/cancel.js';
+import { ClosedError } from '../errors.js';
+import { abortError, linkCancel, waitOptionsError, type Cancellable, type CancelLink } from '../internal/cancel.js';
 import { rejected } from '../internal/promise.js';
 import { invalid } from '../internal/validate.js';
-import { ClosedError } from '../errors.js';
 import type { WaitOptions } from '../types.js';
-import type { Engine } from './engine.js';
-import { Scheduler, schedulerEngine } from './scheduler.js';
-import {
-  spawnTask,
-  type SpawnOptions,
-  type Task,
-  type TaskFn,
-  type TaskImpl,
-  type TaskOwner,
-} from './task.js';
+import type { SchedulerEngine } from './scheduler-engine.js';
+import { engineOfScheduler, Scheduler } from './scheduler.js';
+import { spawnTask, type TaskImpl, type TaskOwner } from './task.js';
+import type { SpawnOptions, Task, TaskFn } from './types.js';
 
 /**
  * What a {@link scope} body receives: a `spawn` whose tasks belong to the scope, and the scope's signal.
@@ -138,15 +132,15 @@ export function scope<T>(body: (s: Scope) => T | PromiseLike<T>, opts?: ScopeOpt
   if (scheduler !== undefined && !(scheduler instanceof Scheduler)) {
     return rejected(invalid('scope', 'scheduler must be a Scheduler', scheduler));
   }
-  return new ScopeRun<T>(schedulerEngine(scheduler ?? (sharedScheduler ??= new Scheduler())), opts).run(body);
+  return new ScopeRun<T>(engineOfScheduler(scheduler ?? (sharedScheduler ??= new Scheduler())), opts).run(body);
 }
 
-class ScopeRun<T> implements TaskOwner {
+class ScopeRun<T> implements TaskOwner, Cancellable {
   readonly #controller = new AbortController();
   readonly #children = new Set<TaskImpl>();
   readonly #failures: unknown[] = [];
-  readonly #signal: AbortSignal | undefined;
-  #timer: unknown;
+  /** Its `signal` and `timeout` options. */
+  readonly #link: CancelLink | null;
   #value: T | undefined;
   #bodyDone = false;
   #finished = false;
@@ -154,16 +148,15 @@ class ScopeRun<T> implements TaskOwner {
   #external: unknown = NONE;
   #settle!: (value: T | PromiseLike<T>) => void;
 
-  readonly #engine: Engine;
+  readonly #engine: SchedulerEngine;
 
-  constructor(engine: Engine, opts: ScopeOptions | undefined) {
+  constructor(engine: SchedulerEngine, opts: ScopeOptions | undefined) {
     this.#engine = engine;
-    this.#signal = opts?.signal;
-    this.#signal?.addEventListener('abort', this);
-    const timeout = opts?.timeout;
-    if (timeout !== undefined && timeout !== Infinity) {
-      this.#timer = setTimeout(onScopeTimeout, timerDelay(timeout), this, timeout);
-    }
+    this.#link = linkCancel(this, opts?.signal, opts?.timeout);
+  }
+
+  get operation(): string {
+    return 'scope';
   }
 
   run(body: (s: Scope) => T | PromiseLike<T>): Promise<T> {
@@ -189,14 +182,10 @@ class ScopeRun<T> implements TaskOwner {
     return promise;
   }
 
-  /** The scope's signal aborted. */
-  handleEvent(): void {
-    this.cancelFromOutside(this.#signal!.reason);
-  }
-
-  cancelFromOutside(reason: unknown): void {
+  /** The scope's signal aborted, or its timeout passed. */
+  cancel(reason: unknown): void {
     if (this.#external === NONE) this.#external = reason;
-    this.#cancel(reason);
+    this.#cancelAll(reason);
   }
 
   childSettled(task: TaskImpl): void {
@@ -224,10 +213,10 @@ class ScopeRun<T> implements TaskOwner {
     // The scope's own cancellation coming back (the body awaited a task the scope cancelled) is not a failure.
     if (signal.aborted && error === signal.reason) return;
     if (!this.#failures.includes(error)) this.#failures.push(error);
-    this.#cancel(abortError('scope: cancelled because a task in it failed'));
+    this.#cancelAll(abortError('scope: cancelled because a task in it failed'));
   }
 
-  #cancel(reason: unknown): void {
+  #cancelAll(reason: unknown): void {
     if (this.#controller.signal.aborted) return;
     this.#controller.abort(reason);
     for (const child of this.#children) child.cancel(reason);
@@ -236,8 +225,7 @@ class ScopeRun<T> implements TaskOwner {
   #check(): void {
     if (!this.#bodyDone || this.#children.size > 0 || this.#finished) return;
     this.#finished = true;
-    this.#signal?.removeEventListener('abort', this);
-    if (this.#timer !== undefined) clearTimeout(this.#timer as number);
+    this.#link?.disarm();
     const failures = this.#failures;
     if (failures.length > 1) {
       this.#settle(rejected(new AggregateError(failures, `scope: ${failures.length} tasks failed`)));
@@ -245,8 +233,4 @@ class ScopeRun<T> implements TaskOwner {
     else if (this.#external !== NONE) this.#settle(rejected(this.#external));
     else this.#settle(this.#value as T);
   }
-}
-
-function onScopeTimeout(run: { cancelFromOutside(reason: unknown): void }, ms: number): void {
-  run.cancelFromOutside(timeoutError('scope', ms));
 }

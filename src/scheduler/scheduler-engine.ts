@@ -16,8 +16,8 @@
  * only runs once no microtask is left). So lower-priority work never overtakes it, and its fast yield points cost
  * nothing extra. A task that is quiet already (awaiting I/O) does not hold the drain up.
  */
+import { isThenable, resolved } from '../internal/promise.js';
 import { WaitQueue } from '../internal/wait-queue.js';
-import { resolved } from '../internal/promise.js';
 import { now, queueMacrotask } from './macrotask.js';
 import type { TaskImpl } from './task.js';
 
@@ -27,6 +27,9 @@ export const RUN = 0;
 export const PREEMPT = 1;
 /** Yield points give way because the slice is spent (the next one is a macrotask away). */
 const SPENT = 2;
+
+/** `budget.activity` wraps here, staying a small integer. */
+export const ACTIVITY_MASK = 0x3fffffff;
 
 /** Most yield points between two clock reads. */
 const MAX_INTERVAL = 1024;
@@ -52,7 +55,7 @@ function newBudget(): Budget {
   return { countdown: 1, reason: SPENT, activity: 0 };
 }
 
-export class Engine {
+export class SchedulerEngine {
   /** The yield points' countdown, reason to give way and activity. */
   readonly budget: Budget = newBudget();
   /** The countdown's last starting value. */
@@ -325,5 +328,40 @@ export class Engine {
     }
     best!.unlink();
     return best!;
+  }
+}
+
+/**
+ * The hot loop of generator tasks, kept small and apart so that it stays optimised: resumes `gen` through its yield
+ * points while the slice lasts. Returns the step that needs attention: the last one, a yielded promise, or the yield
+ * point where the slice ran out. The countdown is kept in a local while the loop runs; a stop (the task cancelled
+ * from its own code) is still seen at the next yield point through `budget.reason`. `next` is `gen.next`, looked up
+ * once: every generator function gives its objects a shape of their own.
+ */
+export function spinGenerator(
+  engine: SchedulerEngine,
+  gen: Generator<unknown, unknown, unknown>,
+  next: Generator<unknown, unknown, unknown>['next'],
+  step: IteratorResult<unknown, unknown>,
+): IteratorResult<unknown, unknown> {
+  const budget = engine.budget;
+  for (;;) {
+    let left = budget.countdown;
+    for (;;) {
+      if (step.done) {
+        budget.countdown = left;
+        return step;
+      }
+      const value = step.value;
+      if (value !== undefined && isThenable(value)) {
+        budget.countdown = left;
+        return step;
+      }
+      if (--left <= 0 || budget.reason !== RUN) break;
+      step = next.call(gen);
+    }
+    budget.countdown = left;
+    if (engine.checkClock()) return step;
+    step = next.call(gen);
   }
 }
