@@ -1,188 +1,20 @@
-import { ChannelClosedError } from '../errors.js';
-import {
-  isAbortSignal,
-  QueueWaiter,
-  timeoutError,
-  waitOptionsError,
-  waitOptionsTypeError,
-} from '../internal/cancel.js';
-import { resolved } from '../internal/promise.js';
+import { timeoutError, waitOptionsError, waitOptionsTypeError } from '../internal/cancel.js';
+import { rejected, resolved } from '../internal/promise.js';
 import { describe, invalid } from '../internal/validate.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import type { WaitOptions } from '../types.js';
+import { assertCapacity, EMPTY, receiveClosedError, sendClosedError, setChannelCore } from './core.js';
+import { ChannelIterator } from './iterator.js';
 import type { ReceiverNode, SenderNode } from './nodes.js';
 import { RingBuffer } from './ring-buffer.js';
 import { settleNow, settleVoidNow } from './turn-budget.js';
-
-/**
- * What a full buffered channel does with one more value.
- *
- * - `'wait'` (the default): the sender waits until a receiver makes room.
- * - `'drop-oldest'`: the oldest buffered value is discarded and the new one is accepted (a sliding window, like a
- *   "latest N readings" buffer).
- * - `'drop-newest'`: the value being sent is discarded (like Go's `select { case ch <- v: default: }`).
- *
- * With a drop policy `send` never waits. Drop policies need a capacity of at least 1.
- *
- * @example A channel that keeps only the freshest 10 readings
- * ```ts
- * import { Channel, type OverflowPolicy } from 'weftjs/channel';
- *
- * const policy: OverflowPolicy = 'drop-oldest';
- * const readings = new Channel<number>(10, { overflow: policy });
- * ```
- */
-export type OverflowPolicy = 'wait' | 'drop-oldest' | 'drop-newest';
-
-/**
- * Options of the {@link Channel} constructor.
- *
- * @example
- * ```ts
- * import { Channel, type ChannelOptions } from 'weftjs/channel';
- *
- * const options: ChannelOptions<string> = {
- *   overflow: 'drop-newest',
- *   onDrop: (line) => console.warn('dropped', line),
- * };
- * const logLines = new Channel<string>(1000, options);
- * ```
- */
-export interface ChannelOptions<T> {
-  /**
-   * What to do when the buffer is full; see {@link OverflowPolicy}. Default `'wait'`.
-   *
-   * @example
-   * ```ts
-   * import { Channel } from 'weftjs/channel';
-   *
-   * const latest = new Channel<number>(1, { overflow: 'drop-oldest' });
-   * latest.trySend(1);
-   * latest.trySend(2); // 1 is discarded
-   * ```
-   */
-  overflow?: OverflowPolicy | undefined;
-  /**
-   * Called synchronously with every value the overflow policy discards after the channel had taken responsibility
-   * for it: the oldest value under `'drop-oldest'`, and the value of a `send` (or `select` send case) under
-   * `'drop-newest'`. A `trySend` that returns `false` drops nothing: the caller still has its value. Use it to count
-   * drops or release resources held by dropped values. An exception it throws is reported as uncaught (like an
-   * event listener's) and does not affect the channel.
-   *
-   * @example Counting what a slow consumer missed
-   * ```ts
-   * import { Channel } from 'weftjs/channel';
-   *
-   * let missed = 0;
-   * const ticks = new Channel<number>(8, { overflow: 'drop-oldest', onDrop: () => missed++ });
-   * ```
-   */
-  onDrop?: ((value: T) => void) | undefined;
-}
-
-/**
- * The result of {@link Channel.tryReceive}: `{ ok: true, value }` when a value was taken, `{ ok: false }` when none
- * was available.
- *
- * @example
- * ```ts
- * import { Channel, type TryReceiveResult } from 'weftjs/channel';
- *
- * const ch = new Channel<string>(1);
- * ch.trySend('ready');
- * const result: TryReceiveResult<string> = ch.tryReceive();
- * if (result.ok) console.log(result.value); // 'ready'
- * ```
- */
-export type TryReceiveResult<T> =
-  | {
-      /** A value was taken. */
-      ok: true;
-      /** The value taken from the channel. */
-      value: T;
-    }
-  | {
-      /** Nothing could be taken right now (empty, or closed and drained). */
-      ok: false;
-    };
-
-/** Returned by the internal poll when there is nothing to receive right now. */
-export const EMPTY: unique symbol = Symbol('weft.channel.empty');
+import type { ChannelOptions, TryReceiveResult } from './types.js';
+import { ReceiveWaiter, SendWaiter } from './waiters.js';
 
 const WAIT = 0;
 const DROP_OLDEST = 1;
 const DROP_NEWEST = 2;
 type Overflow = typeof WAIT | typeof DROP_OLDEST | typeof DROP_NEWEST;
-
-/**
- * Privileged access to a channel's state, for `select` and the iterator; not part of the public API (the package
- * index does not re-export it). Set once by a static block of {@link Channel}, which alone can read its `#` fields.
- */
-export interface ChannelCore {
-  /** Takes a value now (from the buffer or a parked sender), or returns {@link EMPTY}. */
-  poll<T>(channel: Channel<T>): T | typeof EMPTY;
-  /** Whether a receive would complete now: a value is available, or the channel is closed and drained. */
-  canReceive<T>(channel: Channel<T>): boolean;
-  /** Whether a send on an open channel would complete now (a drop policy always completes). */
-  canSend<T>(channel: Channel<T>): boolean;
-  /** Sends now on an open channel for which {@link ChannelCore.canSend} holds, dropping per the overflow policy. */
-  sendNow<T>(channel: Channel<T>, value: T): void;
-  /** The reason given to `close`, `undefined` for a plain close. */
-  closeReason<T>(channel: Channel<T>): unknown;
-  receivers<T>(channel: Channel<T>): WaitQueue<ReceiverNode<T>>;
-  senders<T>(channel: Channel<T>): WaitQueue<SenderNode<T>>;
-  /** Calls `listener` once when the channel closes (at once if it already is), after close has done its work. */
-  onClose<T>(channel: Channel<T>, listener: () => void): void;
-}
-
-/** Assigned once, by the static block of {@link Channel}, before any channel exists. */
-export let channelCore: ChannelCore;
-
-/** `Promise.reject` for reasons of any type (abort reasons and close reasons need not be `Error`s). */
-export function rejectWith(reason: unknown): Promise<never> {
-  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the reason is the caller's choice
-  return Promise.reject(reason);
-}
-
-/**
- * Checks the options object of a synchronous call and its `signal` (an aborted signal is fine: the caller reacts to
- * it later); throws `TypeError` naming the argument and the value.
- */
-export function checkSignalOptions<O extends { signal?: AbortSignal | undefined }>(
-  where: string,
-  options: O,
-): O {
-  if (typeof options !== 'object' || options === null) {
-    throw invalid(where, 'options must be an object', options);
-  }
-  const signal: unknown = options.signal;
-  if (signal !== undefined && !isAbortSignal(signal)) {
-    throw invalid(where, 'signal must be an AbortSignal', signal);
-  }
-  return options;
-}
-
-/** Throws unless `capacity` is a non-negative integer or `Infinity`. */
-export function assertCapacity(where: string, capacity: unknown): asserts capacity is number {
-  if (typeof capacity !== 'number') {
-    throw invalid(where, 'capacity must be a non-negative integer or Infinity', capacity);
-  }
-  if (capacity !== Infinity && !(Number.isInteger(capacity) && capacity >= 0)) {
-    throw invalid(where, 'capacity must be a non-negative integer or Infinity', capacity, true);
-  }
-}
-
-/** The error a receive gets from a closed, drained channel. */
-export function receiveClosedError(reason: unknown): unknown {
-  return reason === undefined ? new ChannelClosedError('receive from a closed channel') : reason;
-}
-
-/** The error a send gets from a closed channel; the close reason, if any, is its `cause`. */
-export function sendClosedError(reason: unknown): ChannelClosedError {
-  return reason === undefined
-    ? new ChannelClosedError('send on a closed channel')
-    : new ChannelClosedError('send on a closed channel', { cause: reason });
-}
 
 /**
  * A typed, Go-style channel: a FIFO pipe between async producers and consumers, with backpressure.
@@ -255,7 +87,7 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
   #spareReceiver: ReceiveWaiter<T> | undefined = undefined;
 
   static {
-    channelCore = {
+    setChannelCore({
       poll: (channel) => channel.#poll(),
       canReceive: (channel) => channel.#buffer.size > 0 || channel.#senders.length > 0 || channel.#closed,
       canSend: (channel) =>
@@ -272,7 +104,7 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
         if (channel.#closed) listener();
         else (channel.#closeListeners ??= []).push(listener);
       },
-    };
+    });
   }
 
   /**
@@ -348,7 +180,7 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
   send(value: T, options?: WaitOptions): Promise<void> {
     if (options !== undefined) {
       const error = waitOptionsError('Channel.send', options);
-      if (error !== undefined) return rejectWith(error);
+      if (error !== undefined) return rejected(error);
     }
     if (this.#closed) return Promise.reject(sendClosedError(this.#closeReason));
     if (this.#offer(value)) return settleVoidNow();
@@ -413,11 +245,11 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
   receive(options?: WaitOptions): Promise<T> {
     if (options !== undefined) {
       const error = waitOptionsError('Channel.receive', options);
-      if (error !== undefined) return rejectWith(error);
+      if (error !== undefined) return rejected(error);
     }
     const value = this.#poll();
     if (value !== EMPTY) return settleNow(value);
-    if (this.#closed) return rejectWith(receiveClosedError(this.#closeReason));
+    if (this.#closed) return rejected(receiveClosedError(this.#closeReason));
     const timeout = options?.timeout;
     if (timeout === 0) return Promise.reject(timeoutError('Channel.receive', 0));
     let waiter = this.#spareReceiver;
@@ -708,106 +540,5 @@ export class Channel<in out T> implements AsyncIterable<T>, AsyncDisposable {
         throw error;
       });
     }
-  }
-}
-
-// Fields are `declare`d and assigned in the constructor: parameter properties would define each field twice.
-class ReceiveWaiter<T> extends QueueWaiter<T, ReceiverNode<T>> implements ReceiverNode<T> {
-  get operation(): string {
-    return 'Channel.receive';
-  }
-
-  deliver(value: T): void {
-    this.grant(value);
-  }
-
-  end(reason: unknown): void {
-    this.fail(receiveClosedError(reason));
-  }
-}
-
-class SendWaiter<T> extends QueueWaiter<void, SenderNode<T>> implements SenderNode<T> {
-  declare value: T;
-
-  constructor(queue: WaitQueue<SenderNode<T>>, value: T) {
-    super(queue);
-    this.value = value;
-  }
-
-  get operation(): string {
-    return 'Channel.send';
-  }
-
-  taken(): void {
-    this.grant(undefined);
-  }
-
-  reject(error: unknown): void {
-    this.fail(error);
-  }
-}
-
-/** One step of a {@link ChannelIterator} waiting for a value. */
-class StepWaiter<T>
-  extends QueueWaiter<IteratorResult<T, undefined>, ReceiverNode<T>>
-  implements ReceiverNode<T>
-{
-  declare private readonly iterator: ChannelIterator<T>;
-
-  constructor(queue: WaitQueue<ReceiverNode<T>>, iterator: ChannelIterator<T>) {
-    super(queue);
-    this.iterator = iterator;
-  }
-
-  get operation(): string {
-    return 'Channel iterator step';
-  }
-
-  deliver(value: T): void {
-    this.grant({ value, done: false });
-  }
-
-  end(reason: unknown): void {
-    this.iterator.done = true;
-    if (reason === undefined) this.grant({ value: undefined, done: true });
-    else this.fail(reason);
-  }
-}
-
-class ChannelIterator<T> implements AsyncIterableIterator<T> {
-  done = false;
-
-  constructor(
-    private readonly channel: Channel<T>,
-    private readonly signal: AbortSignal | undefined,
-    private readonly timeout: number | undefined,
-  ) {}
-
-  next(): Promise<IteratorResult<T, undefined>> {
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
-    const signal = this.signal;
-    if (signal !== undefined && signal.aborted) return rejectWith(signal.reason);
-    const channel = this.channel;
-    const value = channelCore.poll(channel);
-    if (value !== EMPTY) return settleNow<IteratorResult<T, undefined>>({ value, done: false });
-    if (channel.closed) {
-      this.done = true;
-      const reason = channelCore.closeReason(channel);
-      return reason === undefined ? Promise.resolve({ value: undefined, done: true }) : rejectWith(reason);
-    }
-    if (this.timeout === 0) return Promise.reject(timeoutError('Channel iterator step', 0));
-    const receivers = channelCore.receivers(channel);
-    const waiter = new StepWaiter(receivers, this);
-    receivers.push(waiter);
-    return waiter.wait(signal, this.timeout);
-  }
-
-  return(): Promise<IteratorResult<T, undefined>> {
-    this.done = true;
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
   }
 }

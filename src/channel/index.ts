@@ -24,22 +24,9 @@
  */
 export { ChannelClosedError } from '../errors.js';
 export type { WaitOptions } from '../types.js';
-export { Channel, type ChannelOptions, type OverflowPolicy, type TryReceiveResult } from './channel.js';
-export {
-  recv,
-  select,
-  send,
-  type CaseResult,
-  type RecvCase,
-  type RecvResult,
-  type SelectCase,
-  type SelectDefault,
-  type SelectOptions,
-  type SelectResult,
-  type SelectResultOf,
-  type SendCase,
-  type SendResult,
-} from './select.js';
+export { Channel } from './channel.js';
+export { recv, select, send } from './select.js';
+export type * from './types.js';
 export { channelFrom } from './from.js';
 export { mapChannel, type MapChannelContext, type MapChannelOptions } from './map.js';
 export { mergeChannels, type ChannelValue } from './merge.js';

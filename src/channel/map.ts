@@ -1,5 +1,6 @@
 import { assertFunction, invalid, positiveIntegerError } from '../internal/validate.js';
-import { Channel, rejectWith } from './channel.js';
+import { rejected } from '../internal/promise.js';
+import { Channel } from './channel.js';
 import { Stage, type StageOptions } from './stage.js';
 
 /**
@@ -133,7 +134,7 @@ function call<T, R>(fn: MapFn<T, R>, value: T, context: MapChannelContext): Prom
   try {
     return Promise.resolve(fn(value, context));
   } catch (error) {
-    return rejectWith(error);
+    return rejected(error);
   }
 }
 

@@ -1,6 +1,7 @@
 import { invalid } from '../internal/validate.js';
 import { Channel } from './channel.js';
-import { recv, select, type RecvCase } from './select.js';
+import { recv, select } from './select.js';
+import type { RecvCase } from './types.js';
 import { Stage, type StageOptions } from './stage.js';
 
 /**

@@ -1,428 +1,20 @@
 import { timeoutError, Waiter, waitOptionsError } from '../internal/cancel.js';
+import { rejected } from '../internal/promise.js';
 import { invalid } from '../internal/validate.js';
 import { WaitNode, type WaitQueue } from '../internal/wait-queue.js';
-import type { WaitOptions } from '../types.js';
-import { Channel, channelCore, EMPTY, rejectWith, sendClosedError } from './channel.js';
+import { Channel } from './channel.js';
+import { channelCore, EMPTY, sendClosedError } from './core.js';
 import type { ReceiverNode, SenderNode } from './nodes.js';
 import { settleNow } from './turn-budget.js';
-
-/** Type-level brand carrying what a case produces; no such property exists at runtime. */
-declare const caseValue: unique symbol;
-
-/**
- * One operation offered to {@link select}: made by {@link recv} or {@link send}. `T` is the type of the value the
- * case produces when it completes (the received value for `recv`, `void` for `send`).
- *
- * Cases are immutable descriptors: nothing happens until `select` runs them, and the same case (or array of cases)
- * may be passed to many `select` calls.
- *
- * @example
- * ```ts
- * import { Channel, recv, send, type SelectCase } from 'weftjs/channel';
- *
- * const input = new Channel<number>();
- * const output = new Channel<string>(1);
- * const cases: SelectCase<unknown>[] = [recv(input), send(output, 'hello')];
- * ```
- */
-export interface SelectCase<T = unknown> {
-  /**
-   * `'recv'` for a case made by {@link recv}, `'send'` for one made by {@link send}.
-   *
-   * @example
-   * ```ts
-   * import { Channel, recv, type SelectCase } from 'weftjs/channel';
-   *
-   * const c: SelectCase<number> = recv(new Channel<number>());
-   * console.log(c.kind); // 'recv'
-   * ```
-   */
-  readonly kind: 'recv' | 'send';
-  /**
-   * The channel the case operates on.
-   *
-   * @example
-   * ```ts
-   * import { Channel, recv, type SelectCase } from 'weftjs/channel';
-   *
-   * const ch = new Channel<number>();
-   * const c: SelectCase<number> = recv(ch);
-   * console.log(c.channel === ch); // true
-   * ```
-   */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any channel; the value type is carried by T
-  readonly channel: Channel<any> | Channel<never>; // Channel is invariant, and `any` does not reach `never`
-  /**
-   * Type-level only (never present at runtime): the value type the case produces.
-   * @internal
-   */
-  readonly [caseValue]?: T;
-}
-
-/**
- * A case that receives from {@link RecvCase.channel}; made by {@link recv}.
- *
- * @example
- * ```ts
- * import { Channel, recv, type RecvCase } from 'weftjs/channel';
- *
- * const numbers = new Channel<number>();
- * const next: RecvCase<number> = recv(numbers);
- * ```
- */
-export interface RecvCase<T> extends SelectCase<T> {
-  /**
-   * Always `'recv'`.
-   *
-   * @example
-   * ```ts
-   * import { Channel, recv } from 'weftjs/channel';
-   *
-   * console.log(recv(new Channel<number>()).kind); // 'recv'
-   * ```
-   */
-  readonly kind: 'recv';
-  /**
-   * The channel to receive from.
-   *
-   * @example
-   * ```ts
-   * import { Channel, recv } from 'weftjs/channel';
-   *
-   * const ch = new Channel<number>();
-   * console.log(recv(ch).channel === ch); // true
-   * ```
-   */
-  readonly channel: Channel<T>;
-}
-
-/**
- * A case that sends {@link SendCase.value} on {@link SendCase.channel}; made by {@link send}.
- *
- * @example
- * ```ts
- * import { Channel, send, type SendCase } from 'weftjs/channel';
- *
- * const out = new Channel<string>(1);
- * const offer: SendCase<string> = send(out, 'ready');
- * ```
- */
-export interface SendCase<T> extends SelectCase<void> {
-  /**
-   * Always `'send'`.
-   *
-   * @example
-   * ```ts
-   * import { Channel, send } from 'weftjs/channel';
-   *
-   * console.log(send(new Channel<number>(), 1).kind); // 'send'
-   * ```
-   */
-  readonly kind: 'send';
-  /**
-   * The channel to send on.
-   *
-   * @example
-   * ```ts
-   * import { Channel, send } from 'weftjs/channel';
-   *
-   * const ch = new Channel<number>();
-   * console.log(send(ch, 1).channel === ch); // true
-   * ```
-   */
-  readonly channel: Channel<T>;
-  /**
-   * The value sent if this case is chosen.
-   *
-   * @example
-   * ```ts
-   * import { Channel, send } from 'weftjs/channel';
-   *
-   * console.log(send(new Channel<string>(), 'hi').value); // 'hi'
-   * ```
-   */
-  readonly value: T;
-}
-
-/**
- * What {@link select} resolves with, in its general form: `index` is the position of the case that took effect in
- * the array passed to `select` (`-1` for the `default` outcome), `ok` tells whether it completed normally, and
- * `value` is the received value of a `recv` case with `ok: true`.
- *
- * With a literal array of cases, `select` resolves to the narrower {@link SelectResultOf} instead, which is
- * assignable to this type.
- *
- * @example
- * ```ts
- * import { Channel, recv, select, type SelectResult } from 'weftjs/channel';
- *
- * const channels = [new Channel<number>(1), new Channel<number>(1)];
- * channels[1]!.trySend(5);
- * const result: SelectResult = await select(channels.map((ch) => recv(ch)));
- * console.log(result.index, result.ok, result.value); // 1 true 5
- * ```
- */
-export interface SelectResult {
-  /**
-   * Index of the case that took effect, or `-1` when `default: true` found none ready.
-   *
-   * @example
-   * ```ts
-   * import { Channel, recv, select } from 'weftjs/channel';
-   *
-   * const a = new Channel<number>(1);
-   * const b = new Channel<number>(1);
-   * b.trySend(1);
-   * const { index } = await select([recv(a), recv(b)]);
-   * console.log(index); // 1
-   * ```
-   */
-  index: number;
-  /**
-   * `true` when the case completed normally; `false` for a `recv` on a closed, drained channel, or for default.
-   *
-   * @example
-   * ```ts
-   * import { Channel, recv, select } from 'weftjs/channel';
-   *
-   * const done = new Channel<void>();
-   * done.close();
-   * const { ok } = await select([recv(done)]);
-   * console.log(ok); // false: closed and drained
-   * ```
-   */
-  ok: boolean;
-  /**
-   * The received value (only for a `recv` case with `ok: true`).
-   *
-   * @example
-   * ```ts
-   * import { Channel, recv, select } from 'weftjs/channel';
-   *
-   * const ch = new Channel<string>(1);
-   * ch.trySend('x');
-   * const { value } = await select([recv(ch)]);
-   * console.log(value); // 'x'
-   * ```
-   */
-  value?: unknown;
-}
-
-/**
- * The outcome of a non-blocking {@link select} (`default: true`) when no case was ready.
- *
- * @example
- * ```ts
- * import { Channel, recv, select } from 'weftjs/channel';
- *
- * const ch = new Channel<number>();
- * const result = await select([recv(ch)], { default: true });
- * if (result.index === -1) console.log('nothing ready'); // result: { index: -1, ok: false }
- * ```
- */
-export interface SelectDefault {
-  /**
-   * Always `-1`.
-   *
-   * @example
-   * ```ts
-   * import { Channel, recv, select } from 'weftjs/channel';
-   *
-   * const { index } = await select([recv(new Channel<number>())], { default: true });
-   * console.log(index); // -1
-   * ```
-   */
-  index: -1;
-  /**
-   * Always `false`.
-   *
-   * @example
-   * ```ts
-   * import { Channel, recv, select } from 'weftjs/channel';
-   *
-   * const { ok } = await select([recv(new Channel<number>())], { default: true });
-   * console.log(ok); // false
-   * ```
-   */
-  ok: false;
-  /**
-   * Never set.
-   *
-   * @example
-   * ```ts
-   * import type { SelectDefault } from 'weftjs/channel';
-   *
-   * const none: SelectDefault = { index: -1, ok: false };
-   * console.log(none.value); // undefined
-   * ```
-   */
-  value?: undefined;
-}
-
-/**
- * The result of a `recv` case at position `I` of a channel of `T`: `ok: true` with the value, or `ok: false` (and no
- * value) when the channel was closed and drained.
- *
- * @example
- * ```ts
- * import type { RecvResult } from 'weftjs/channel';
- *
- * function show(result: RecvResult<0, string>) {
- *   if (result.ok) console.log(result.value.toUpperCase());
- *   else console.log('closed');
- * }
- * ```
- */
-export type RecvResult<I extends number, T> =
-  | {
-      /** Position of the case in the array passed to `select`. */
-      index: I;
-      /** A value was received. */
-      ok: true;
-      /** The value received. */
-      value: T;
-    }
-  | {
-      /** Position of the case in the array passed to `select`. */
-      index: I;
-      /** The channel is closed and drained: nothing was received. */
-      ok: false;
-      /** Always `undefined` when `ok` is `false`. */
-      value?: undefined;
-    };
-
-/**
- * The result of a `send` case at position `I`: it always completes with `ok: true` (a send on a closed channel
- * makes `select` reject instead).
- *
- * @example
- * ```ts
- * import type { SendResult } from 'weftjs/channel';
- *
- * const sent: SendResult<1> = { index: 1, ok: true };
- * ```
- */
-export interface SendResult<I extends number> {
-  /**
-   * Position of the send case.
-   *
-   * @example
-   * ```ts
-   * import type { SendResult } from 'weftjs/channel';
-   *
-   * const sent: SendResult<2> = { index: 2, ok: true };
-   * console.log(sent.index); // 2
-   * ```
-   */
-  index: I;
-  /**
-   * Always `true`.
-   *
-   * @example
-   * ```ts
-   * import type { SendResult } from 'weftjs/channel';
-   *
-   * const sent: SendResult<0> = { index: 0, ok: true };
-   * console.log(sent.ok); // true
-   * ```
-   */
-  ok: true;
-  /**
-   * Never set.
-   *
-   * @example
-   * ```ts
-   * import type { SendResult } from 'weftjs/channel';
-   *
-   * const sent: SendResult<0> = { index: 0, ok: true };
-   * console.log(sent.value); // undefined
-   * ```
-   */
-  value?: undefined;
-}
-
-/** The result for case `C` at position `I`. */
-/**
- * The result type of one case `C` at position `I`, used by {@link SelectResultOf}.
- *
- * @example
- * ```ts
- * import type { CaseResult, RecvCase } from 'weftjs/channel';
- *
- * type First = CaseResult<RecvCase<number>, 0>; // RecvResult<0, number>
- * const result: First = { index: 0, ok: true, value: 42 };
- * ```
- */
-export type CaseResult<C, I extends number> =
-  C extends RecvCase<infer T>
-    ? RecvResult<I, T>
-    : C extends {
-          /** Marks a send case. */
-          readonly kind: 'send';
-        }
-      ? SendResult<I>
-      : C extends SelectCase<infer T>
-        ? {
-            /** Position of the case in the array passed to `select`. */
-            index: I;
-            /** Whether the case completed with a value (`recv`) or the value was sent (`send`). */
-            ok: boolean;
-            /** The value received, for a `recv` case that completed with `ok: true`. */
-            value?: T;
-          }
-        : SelectResult;
-
-/**
- * The precise result type of {@link select} for a tuple of cases: a union with one member per case, discriminated by
- * `index` (a literal), and for `recv` cases by `ok`. For an array whose length is not known statically, `index` is
- * `number` and the members are those of the case types it contains.
- *
- * @example Narrowing on index and ok
- * ```ts
- * import { Channel, recv, send, select } from 'weftjs/channel';
- *
- * const numbers = new Channel<number>(1);
- * const names = new Channel<string>(1);
- * const log = new Channel<string>(8);
- * const result = await select([recv(numbers), recv(names), send(log, 'tick')]);
- * if (result.index === 0 && result.ok) console.log(result.value + 1); // value: number
- * if (result.index === 1 && result.ok) console.log(result.value.trim()); // value: string
- * if (result.index === 2) console.log('logged');
- * ```
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- accepts cases of any channel type
-export type SelectResultOf<C extends readonly SelectCase<any>[]> = number extends C['length']
-  ? CaseResult<C[number], number>
-  : { [K in keyof C]: CaseResult<C[K], K extends `${infer I extends number}` ? I : number> }[number];
-
-/**
- * Options of {@link select}: `{ signal, timeout }` like every call that can wait, plus `default`.
- *
- * @example
- * ```ts
- * import { Channel, recv, select, type SelectOptions } from 'weftjs/channel';
- *
- * const ch = new Channel<number>();
- * const options: SelectOptions = { timeout: 100 };
- * await select([recv(ch)], options).catch((error: unknown) => console.log((error as Error).name)); // TimeoutError
- * ```
- */
-export interface SelectOptions extends WaitOptions {
-  /**
-   * `true` makes `select` non-blocking, like Go's `default:` clause: when no case is ready it resolves at once with
-   * `{ index: -1, ok: false }`. Default `false`.
-   *
-   * @example Polling without waiting
-   * ```ts
-   * import { Channel, recv, select } from 'weftjs/channel';
-   *
-   * const updates = new Channel<string>(16);
-   * const result = await select([recv(updates)], { default: true });
-   * if (result.index === -1) console.log('no update pending');
-   * ```
-   */
-  default?: boolean | undefined;
-}
+import type {
+  RecvCase,
+  SelectCase,
+  SelectDefault,
+  SelectOptions,
+  SelectResult,
+  SelectResultOf,
+  SendCase,
+} from './types.js';
 
 class RecvCaseImpl<T> implements RecvCase<T> {
   readonly kind = 'recv';
@@ -585,7 +177,7 @@ export function select(cases: readonly SelectCase[], options?: SelectOptions): P
       return Promise.reject(invalid('select', 'default must be a boolean', nonBlocking));
     }
     const error = waitOptionsError('select', options);
-    if (error !== undefined) return rejectWith(error);
+    if (error !== undefined) return rejected(error);
     blocking = nonBlocking !== true;
   }
 
@@ -627,17 +219,10 @@ export function select(cases: readonly SelectCase[], options?: SelectOptions): P
   const waiter = new SelectWaiter(count);
   for (let i = 0; i < count; i++) {
     const item = cases[i] as RecvCaseImpl<unknown> | SendCaseImpl<unknown>;
-    if (item.kind === 'recv') {
-      const queue = channelCore.receivers(item.channel);
-      const node = new RecvNode(waiter, i, queue);
-      waiter.nodes[i] = node;
-      queue.push(node);
-    } else {
-      const queue = channelCore.senders(item.channel);
-      const node = new SendNode(waiter, i, queue, item.value);
-      waiter.nodes[i] = node;
-      queue.push(node);
-    }
+    const node = new CaseNode(waiter, i);
+    waiter.nodes[i] = node;
+    if (item.kind === 'recv') node.enqueue(channelCore.receivers(item.channel), undefined);
+    else node.enqueue(channelCore.senders(item.channel), item.value);
   }
   return waiter.wait(options?.signal, timeout);
 }
@@ -646,18 +231,18 @@ function receiveNow(index: number, channel: Channel<unknown>): Promise<SelectRes
   const value = channelCore.poll(channel);
   if (value !== EMPTY) return settleNow<SelectResult>({ index, ok: true, value });
   const reason = channelCore.closeReason(channel);
-  if (reason !== undefined) return rejectWith(reason);
+  if (reason !== undefined) return rejected(reason);
   return settleNow<SelectResult>({ index, ok: false });
 }
 
 /** One blocked `select`: its promise, and one queue node per case. */
 class SelectWaiter extends Waiter<SelectResult> {
   settled = false;
-  readonly nodes: (RecvNode | SendNode)[];
+  readonly nodes: CaseNode[];
 
   constructor(count: number) {
     super();
-    this.nodes = new Array<RecvNode | SendNode>(count);
+    this.nodes = new Array<CaseNode>(count);
   }
 
   get operation(): string {
@@ -687,17 +272,28 @@ class SelectWaiter extends Waiter<SelectResult> {
   }
 }
 
-// Fields are `declare`d and assigned in the constructor: parameter properties would define each field twice.
-class RecvNode extends WaitNode implements ReceiverNode<unknown> {
+/**
+ * One case of a blocked `select`, queued in its channel: among the receivers for a `recv` case (the channel calls
+ * `deliver` or `end`), among the senders for a `send` case (`taken` or `reject`).
+ */
+class CaseNode extends WaitNode implements ReceiverNode<unknown>, SenderNode<unknown> {
+  // Fields are `declare`d and assigned in the constructor: parameter properties would define each field twice.
   declare private readonly waiter: SelectWaiter;
   declare private readonly index: number;
-  declare private readonly queue: WaitQueue<ReceiverNode<unknown>>;
+  declare private queue: WaitQueue<CaseNode>;
+  /** The value of a send case. */
+  declare value: unknown;
 
-  constructor(waiter: SelectWaiter, index: number, queue: WaitQueue<ReceiverNode<unknown>>) {
+  constructor(waiter: SelectWaiter, index: number) {
     super();
     this.waiter = waiter;
     this.index = index;
-    this.queue = queue;
+  }
+
+  enqueue(queue: WaitQueue<ReceiverNode<unknown>> | WaitQueue<SenderNode<unknown>>, value: unknown): void {
+    this.value = value;
+    this.queue = queue as WaitQueue<CaseNode>;
+    this.queue.push(this);
   }
 
   deliver(value: unknown): void {
@@ -709,25 +305,6 @@ class RecvNode extends WaitNode implements ReceiverNode<unknown> {
   end(reason: unknown): void {
     if (reason === undefined) this.waiter.win({ index: this.index, ok: false });
     else this.waiter.lose(reason);
-  }
-
-  unlink(): void {
-    this.queue.remove(this);
-  }
-}
-
-class SendNode extends WaitNode implements SenderNode<unknown> {
-  declare private readonly waiter: SelectWaiter;
-  declare private readonly index: number;
-  declare private readonly queue: WaitQueue<SenderNode<unknown>>;
-  declare readonly value: unknown;
-
-  constructor(waiter: SelectWaiter, index: number, queue: WaitQueue<SenderNode<unknown>>, value: unknown) {
-    super();
-    this.waiter = waiter;
-    this.index = index;
-    this.queue = queue;
-    this.value = value;
   }
 
   taken(): void {

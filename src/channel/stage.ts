@@ -1,6 +1,8 @@
 import { ChannelClosedError } from '../errors.js';
-import { assertCapacity, Channel, channelCore, checkSignalOptions } from './channel.js';
-import { recv, select, type RecvCase } from './select.js';
+import { Channel } from './channel.js';
+import { assertCapacity, channelCore, checkSignalOptions } from './core.js';
+import { recv, select } from './select.js';
+import type { RecvCase } from './types.js';
 
 /**
  * Options shared by the pipeline helpers ({@link channelFrom}, {@link mergeChannels}, {@link mapChannel}): each

@@ -1,5 +1,6 @@
 import { invalid } from '../internal/validate.js';
-import { Channel, channelCore, checkSignalOptions } from './channel.js';
+import { Channel } from './channel.js';
+import { channelCore, checkSignalOptions } from './core.js';
 
 /**
  * Options of {@link ticker}.

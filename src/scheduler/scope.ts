@@ -1,5 +1,11 @@
 import { ClosedError } from '../errors.js';
-import { abortError, linkCancel, waitOptionsError, type Cancellable, type CancelLink } from '../internal/cancel.js';
+import {
+  abortError,
+  linkCancel,
+  waitOptionsError,
+  type Cancellable,
+  type CancelLink,
+} from '../internal/cancel.js';
 import { rejected } from '../internal/promise.js';
 import { invalid } from '../internal/validate.js';
 import type { WaitOptions } from '../types.js';
@@ -132,7 +138,9 @@ export function scope<T>(body: (s: Scope) => T | PromiseLike<T>, opts?: ScopeOpt
   if (scheduler !== undefined && !(scheduler instanceof Scheduler)) {
     return rejected(invalid('scope', 'scheduler must be a Scheduler', scheduler));
   }
-  return new ScopeRun<T>(engineOfScheduler(scheduler ?? (sharedScheduler ??= new Scheduler())), opts).run(body);
+  return new ScopeRun<T>(engineOfScheduler(scheduler ?? (sharedScheduler ??= new Scheduler())), opts).run(
+    body,
+  );
 }
 
 class ScopeRun<T> implements TaskOwner, Cancellable {

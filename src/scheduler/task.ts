@@ -9,12 +9,12 @@
  * once: it leaves the run queue, disarms its signal and timer, and tells the engine and its owner.
  */
 import { ClosedError } from '../errors.js';
-import { abortError, linkCancel, timeoutError, waitOptionsTypeError, type CancelLink } from '../internal/cancel.js';
+import { abortError, linkCancel, timeoutError, type CancelLink } from '../internal/cancel.js';
 import { ignore, isThenable, pendingPromise, rejected, resolved, takeResolve } from '../internal/promise.js';
-import { assertFunction, invalid } from '../internal/validate.js';
 import { WaitNode, type WaitQueue } from '../internal/wait-queue.js';
 import { Context } from './context.js';
 import { ACTIVITY_MASK, PREEMPT, RUN, spinGenerator, type SchedulerEngine } from './scheduler-engine.js';
+import { PRIORITIES, spawnLevel } from './spawn-options.js';
 import type { SpawnOptions, Task, TaskFn, TaskPriority, TaskStatus } from './types.js';
 
 /** Told when a task it spawned settles: a scope, or the task whose `ctx.spawn` spawned it. */
@@ -34,8 +34,6 @@ const ASYNC = 3;
 const NEXT = 0;
 const THROW = 1;
 const RETURN = 2;
-
-export const PRIORITIES: readonly TaskPriority[] = ['high', 'normal', 'low'];
 
 type Settled = 'done' | 'failed' | 'cancelled';
 
@@ -431,30 +429,10 @@ export function spawnTask<T>(
   opts: SpawnOptions | undefined,
   owner: TaskOwner | undefined,
 ): Task<T> {
-  assertFunction(where, 'task', fn);
-  let level = 1;
-  let signal: AbortSignal | undefined;
-  let timeout: number | undefined;
-  let name: string | undefined;
-  if (opts !== undefined) {
-    if (opts === null || typeof opts !== 'object') {
-      throw invalid(where, 'options must be an object', opts);
-    }
-    ({ signal, timeout, name } = opts);
-    const { priority } = opts;
-    if (priority !== undefined) {
-      level = PRIORITIES.indexOf(priority);
-      if (level < 0) {
-        throw invalid(where, 'priority must be "high", "normal" or "low"', priority);
-      }
-    }
-    if (name !== undefined && typeof name !== 'string') {
-      throw invalid(where, 'name must be a string', name);
-    }
-    const error = waitOptionsTypeError(where, opts);
-    if (error !== undefined) throw error;
-  }
-  const task = new TaskImpl(engine, fn, level, name, owner);
+  const level = spawnLevel(where, fn, opts);
+  const signal = opts?.signal;
+  const timeout = opts?.timeout;
+  const task = new TaskImpl(engine, fn, level, opts?.name, owner);
   engine.spawned++;
   if (engine.closed) task.cancel(new ClosedError(`${where}: the scheduler has been disposed`));
   else if (signal?.aborted) task.cancel(signal.reason);

@@ -618,4 +618,50 @@ describe('waiter reuse', () => {
       vi.useRealTimers();
     }
   });
+
+  it("an iterator's recycled step waiter honours its per-step timeout and signal at every step", async () => {
+    vi.useFakeTimers();
+    try {
+      const ch = new Channel<number>();
+      const controller = new AbortController();
+      const iterator = ch.values({ signal: controller.signal, timeout: 10 });
+      for (let i = 0; i < 3; i++) {
+        const step = iterator.next(); // blocks: the same waiter is reused once it has delivered
+        expect(ch.pendingReceivers).toBe(1);
+        await vi.advanceTimersByTimeAsync(9);
+        expect(ch.trySend(i)).toBe(true);
+        expect(await step).toEqual({ value: i, done: false });
+        await vi.advanceTimersByTimeAsync(20); // the delivered step's timer was cleared
+      }
+      const timed = rejectionOf(iterator.next());
+      await vi.advanceTimersByTimeAsync(10);
+      expect(isTimeoutError(await timed)).toBe(true);
+      expect(ch.pendingReceivers).toBe(0);
+      const aborted = iterator.next();
+      controller.abort(new Error('stop'));
+      expect(((await rejectionOf(aborted)) as Error).message).toBe('stop');
+      expect(ch.pendingReceivers).toBe(0);
+      expect(ch.trySend(9)).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('steps requested without awaiting each wait on their own and are served in order', async () => {
+    const ch = new Channel<number>();
+    const iterator = ch[Symbol.asyncIterator]();
+    const first = iterator.next();
+    await ch.send(0).then(
+      () => undefined,
+      () => undefined,
+    );
+    expect(await first).toEqual({ value: 0, done: false });
+    const steps = [iterator.next(), iterator.next(), iterator.next()];
+    expect(ch.pendingReceivers).toBe(3);
+    for (let i = 1; i <= 3; i++) expect(ch.trySend(i)).toBe(true);
+    expect(await Promise.all(steps)).toEqual([1, 2, 3].map((value) => ({ value, done: false })));
+    const last = iterator.next();
+    ch.close();
+    expect(await last).toEqual({ value: undefined, done: true });
+  });
 });
