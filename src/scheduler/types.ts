@@ -171,8 +171,8 @@ export interface Task<T> extends PromiseLike<T> {
    * `AbortError`), and its {@link Task.signal} aborts with that reason. A generator task is closed with `return()` at
    * the yield point where it waits, so its `finally` blocks run before it settles (if cleanup throws, the task fails
    * with that error instead). An async task cannot be stopped from outside: it settles at once, its `ctx.signal`
-   * aborts, and its next `ctx.yield()` rejects with the reason, so it unwinds. Does nothing once the task has
-   * settled.
+   * aborts, and its next `ctx.yield()` rejects with the reason, so it unwinds. The unsettled children it spawned
+   * through {@link TaskContext.spawn} are cancelled with the same reason. Does nothing once the task has settled.
    *
    * @param reason - The rejection; defaults to a `DOMException` named `AbortError`.
    *
