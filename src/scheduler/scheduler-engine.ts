@@ -8,7 +8,7 @@
  * Yield points are counted down, not timed: the clock is read only when `countdown` reaches zero, and the next
  * countdown is calibrated from the time the last one took, aiming at a clock read every fiftieth of a slice (never past
  * the deadline, never more than MAX_INTERVAL yield points apart). A yield point therefore costs a decrement and a
- * compare.
+ * compare. Generator tasks pass theirs in {@link spinGenerator}, the hot loop at the end of this file.
  *
  * Async tasks run in microtasks, outside this loop's stack. After resuming one, the drain lets one microtask turn
  * pass, then looks: if the task has passed fast yield points meanwhile it is busy, and the drain steps aside until it
