@@ -1,3 +1,8 @@
+/**
+ * `select` over channel operations, and the `recv` / `send` cases it takes. A blocked `select` parks one
+ * {@link CaseNode} per case in the queues of the channels involved; the first channel to serve one settles the
+ * select and withdraws the others. The public types are in types.ts.
+ */
 import { timeoutError, Waiter, waitOptionsError } from '../internal/cancel.js';
 import { rejected } from '../internal/promise.js';
 import { invalid } from '../internal/validate.js';
