@@ -19,6 +19,7 @@
  * this module loads, so test frameworks' fake timers installed later cannot freeze a channel.
  */
 
+import { now, queueMacrotask } from '../internal/macrotask.js';
 import { pendingPromise, resolved, takeResolve } from '../internal/promise.js';
 
 /** Immediate completions between two clock reads. */
@@ -28,9 +29,6 @@ export const CHECK_EVERY = 64;
 export const SLICE_MS = 5;
 
 type Settle = (value: unknown) => void;
-
-const now: () => number = performance.now.bind(performance);
-const scheduleTurn: () => void = pickMacrotask();
 
 let count = 0;
 let armed = false;
@@ -57,7 +55,7 @@ function sliceSpent(): boolean {
   if (!armed) {
     armed = true;
     sliceStart = now();
-    scheduleTurn();
+    queueMacrotask(onTurn);
     return false;
   }
   if (now() - sliceStart < SLICE_MS) return false;
@@ -82,31 +80,4 @@ function onTurn(): void {
   parkedSettles = [];
   parkedValues = [];
   for (let i = 0; i < settles.length; i++) settles[i]!(values[i]);
-}
-
-interface MacrotaskGlobals {
-  setImmediate?: (callback: () => void) => unknown;
-  MessageChannel?: typeof MessageChannel;
-  setTimeout: (callback: () => void, ms: number) => unknown;
-}
-
-/** Detected at runtime from `globalThis`, so the module stays free of `node:` imports and runs in browsers. */
-function pickMacrotask(): () => void {
-  const globals = globalThis as unknown as MacrotaskGlobals;
-  const setImmediateFn = globals.setImmediate;
-  if (typeof setImmediateFn === 'function') return () => void setImmediateFn(onTurn);
-  const MessageChannelClass = globals.MessageChannel;
-  if (typeof MessageChannelClass === 'function') {
-    let port: MessagePort | undefined;
-    return () => {
-      if (port === undefined) {
-        const channel = new MessageChannelClass();
-        channel.port1.onmessage = onTurn;
-        port = channel.port2;
-      }
-      port.postMessage(null);
-    };
-  }
-  const setTimeoutFn = globals.setTimeout;
-  return () => void setTimeoutFn(onTurn, 0);
 }

@@ -18,7 +18,7 @@
  */
 import { isThenable, resolved } from '../internal/promise.js';
 import { WaitQueue } from '../internal/wait-queue.js';
-import { now, queueMacrotask } from './macrotask.js';
+import { now, queueMacrotask } from '../internal/macrotask.js';
 import type { TaskImpl } from './task.js';
 
 /** Yield points run on. */

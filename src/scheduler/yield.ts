@@ -1,6 +1,6 @@
-import { timerDelay, Waiter, waitOptionsError } from '../internal/cancel.js';
+import { timerDelay, waitOptionsError } from '../internal/cancel.js';
 import { invalid } from '../internal/validate.js';
-import { hostYield } from './macrotask.js';
+import { hostYield } from '../internal/macrotask.js';
 import { rejected } from '../internal/promise.js';
 
 /**
@@ -78,33 +78,31 @@ export function sleep(ms: number, opts?: SleepOptions): Promise<void> {
   if (!(ms >= 0)) return rejected(invalid('sleep', 'ms must be a non-negative number', ms, true));
   const error = waitOptionsError('sleep', opts);
   if (error !== undefined) return rejected(error);
-  return new Sleeper().start(ms, opts?.signal);
+  const signal = opts?.signal;
+  return new Promise<void>((resolve) => new Sleeper(ms, signal, resolve));
 }
 
-/**
- * A pending sleep: a waiter whose signal is armed by the shared cancel link, and whose own timer fulfils it (the
- * timer callback takes it as argument: no closures).
- */
-class Sleeper extends Waiter<void> {
-  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
+/** A pending sleep: its own abort listener; the timer callback takes it as argument (no closures). */
+class Sleeper {
+  readonly #timer: unknown;
 
-  get operation(): string {
-    return 'sleep';
-  }
-
-  start(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    const promise = this.wait(signal, undefined);
+  constructor(
+    ms: number,
+    readonly signal: AbortSignal | undefined,
+    readonly resolve: (value: void | PromiseLike<void>) => void,
+  ) {
+    signal?.addEventListener('abort', this);
     if (ms !== Infinity) this.#timer = setTimeout(wake, timerDelay(ms), this);
-    return promise;
   }
 
-  /** The signal aborted. */
-  cancel(reason: unknown): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.fail(reason);
+  handleEvent(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer as number);
+    this.signal!.removeEventListener('abort', this);
+    this.resolve(rejected(this.signal!.reason));
   }
 }
 
 function wake(sleeper: Sleeper): void {
-  sleeper.grant(undefined);
+  sleeper.signal?.removeEventListener('abort', sleeper);
+  sleeper.resolve();
 }

@@ -22,7 +22,7 @@ import {
   serializeError,
 } from '../pool/protocol.js';
 import { isThenable } from '../internal/promise.js';
-import { queueMacrotask } from '../scheduler/macrotask.js';
+import { queueMacrotask } from '../internal/macrotask.js';
 import { Context } from './context.js';
 import type { PoolPort } from './port-node.js';
 import { Transfer } from './transfer.js';

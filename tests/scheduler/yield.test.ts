@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { macrotaskQueue } from '../../src/scheduler/macrotask.js';
+import { macrotaskQueue } from '../../src/internal/macrotask.js';
 import { sleep, yieldNow } from '../../src/scheduler/index.js';
 import { expectPending, flush, rejectionOf, stateOf } from '../helpers.js';
 import { macrotask } from './helpers.js';

@@ -1,7 +1,8 @@
 /**
- * The host's event-loop primitives, looked up once when the module loads. Capturing them (as React's scheduler does)
- * keeps slices running when a test later installs fake timers: those still control the user's timers (`sleep`,
- * task timeouts) but cannot stall the scheduler. Browser-safe: nothing here imports a Node.js built-in module.
+ * The host's event-loop primitives and clock, shared by the scheduler, the channels' turn budget and the worker
+ * runtime; looked up once when the module loads. Capturing them (as React's scheduler does) keeps slices running
+ * when a test later installs fake timers: those still control the user's timers (`sleep`, task timeouts) but cannot
+ * stall the scheduler or freeze a channel. Browser-safe: nothing here imports a Node.js built-in module.
  */
 
 type Callback = () => void;
