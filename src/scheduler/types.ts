@@ -320,8 +320,8 @@ export interface TaskContext {
    *
    * Cancellation flows down: when this task is cancelled (by `cancel()`, its `signal` or its `timeout`, exactly when
    * {@link TaskContext.signal} aborts), every child it spawned that has not settled yet is cancelled with the same
-   * reason, and so are their own children. A child spawned while this task is being cancelled (from a `finally`
-   * block, say) is cancelled at once. A task that ends otherwise, returning or throwing, leaves its children running:
+   * reason, and so are their own children. A child spawned once this task is cancelled (from a `finally` block,
+   * say) is cancelled at once. A task that ends otherwise, returning or throwing, leaves its children running:
    * it does not wait for them, and its failure is its own (use {@link scope} to await children and fail together).
    * A child that settles is forgotten by its parent, so a long-lived task may spawn any number of them.
    *

@@ -199,6 +199,27 @@ describe('ctx.spawn: cancelling a parent cancels its children', () => {
     expect(await rejectionOf(late!)).toBe(reason);
   });
 
+  it("ctx.spawn on a settled parent's context: cancelled at once if the parent was cancelled, else on its own", async () => {
+    const s = new Scheduler();
+    const contexts: TaskContext[] = [];
+    const keep = (ctx: TaskContext): void => void contexts.push(ctx);
+    const cancelled = s.spawn(endless(keep));
+    const finished = s.spawn((ctx) => keep(ctx));
+    await until(() => contexts.length === 2 && finished.status === 'done');
+    const reason = new Error('parent gone');
+    cancelled.cancel(reason);
+    await rejectionOf(cancelled);
+    const late = contexts[0]!.spawn(endless());
+    expect(late.status).toBe('cancelled');
+    expect(await rejectionOf(late)).toBe(reason);
+    const orphan = contexts[1]!.spawn(endless());
+    await until(() => orphan.status === 'running');
+    finished.cancel();
+    expect(orphan.status).toBe('running');
+    orphan.cancel();
+    await rejectionOf(orphan);
+  });
+
   it('a parent cancelled from its own code cancels its children', async () => {
     const s = new Scheduler();
     let child: Task<never> | undefined;
