@@ -20,7 +20,7 @@
  */
 
 import { now, queueMacrotask } from '../internal/macrotask.js';
-import { pendingPromise, resolved, takeResolve } from '../internal/promise.js';
+import { pendingPromise, resolved } from '../internal/promise.js';
 
 /** Immediate completions between two clock reads. */
 export const CHECK_EVERY = 64;
@@ -64,8 +64,8 @@ function sliceSpent(): boolean {
 }
 
 function park<T>(value: T): Promise<T> {
-  const promise = pendingPromise<T>();
-  parkedSettles.push(takeResolve<T>() as Settle);
+  const { promise, resolve } = pendingPromise<T>();
+  parkedSettles.push(resolve as Settle);
   parkedValues.push(value);
   return promise;
 }

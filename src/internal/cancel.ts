@@ -5,7 +5,7 @@
  * whichever way the wait ends.
  */
 import type { WaitOptions } from '../types.js';
-import { ignore, pendingPromise, takeResolve } from './promise.js';
+import { ignore, pendingPromise } from './promise.js';
 import { invalid, nonNegativeNumberError } from './validate.js';
 import { WaitNode, type WaitQueue } from './wait-queue.js';
 
@@ -48,8 +48,8 @@ export abstract class Waiter<T> extends WaitNode implements Cancellable {
    * armed again after it has been granted or failed (channels reuse one finished waiter per direction).
    */
   wait(signal: AbortSignal | undefined, timeout: number | undefined): Promise<T> {
-    const promise = pendingPromise<T>();
-    this.settle = takeResolve<T>();
+    const { promise, resolve } = pendingPromise<T>();
+    this.settle = resolve;
     this.link = linkCancel(this, signal, timeout);
     return promise;
   }

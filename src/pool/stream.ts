@@ -1,4 +1,4 @@
-import { pendingPromise, rejected, takeResolve } from '../internal/promise.js';
+import { pendingPromise, rejected } from '../internal/promise.js';
 import { STREAM_WINDOW } from './protocol.js';
 import type { Task } from './task.js';
 
@@ -121,8 +121,8 @@ export class StreamReader<R> implements TaskStream<R> {
     }
     if (this.ended) return Promise.resolve({ done: true, value: undefined });
     const read = pendingPromise<IteratorResult<R, undefined>>();
-    this.reads.push(takeResolve<IteratorResult<never>>());
-    return read;
+    this.reads.push(read.resolve as PendingRead);
+    return read.promise;
   }
 
   /** Stops the stream (a `break` out of `for await` calls this) and resolves once the worker's generator ended. */

@@ -10,7 +10,7 @@
  */
 import { ClosedError } from '../errors.js';
 import { abortError, linkCancel, timeoutError, type CancelLink } from '../internal/cancel.js';
-import { ignore, isThenable, pendingPromise, rejected, resolved, takeResolve } from '../internal/promise.js';
+import { ignore, isThenable, pendingPromise, rejected, resolved } from '../internal/promise.js';
 import { WaitNode, type WaitQueue } from '../internal/wait-queue.js';
 import { Context } from './context.js';
 import { ACTIVITY_MASK, PREEMPT, RUN, spinGenerator, type SchedulerEngine } from './scheduler-engine.js';
@@ -119,8 +119,9 @@ export class TaskImpl extends WaitNode implements Task<unknown>, TaskOwner {
       if (this.status === 'done') promise = Promise.resolve(this.#result);
       else if (this.status === 'failed' || this.status === 'cancelled') promise = rejected(this.#result);
       else {
-        promise = pendingPromise<unknown>();
-        this.#settle = takeResolve<unknown>();
+        const pending = pendingPromise<unknown>();
+        promise = pending.promise;
+        this.#settle = pending.resolve;
       }
       this.#promise = promise;
     }
@@ -201,9 +202,9 @@ export class TaskImpl extends WaitNode implements Task<unknown>, TaskOwner {
     }
     // Park until the engine picks this task again.
     const parked = pendingPromise<void>();
-    this.#resume = takeResolve<void>();
+    this.#resume = parked.resolve;
     engine.ready(this);
-    return parked;
+    return parked.promise;
   }
 
   /** `ctx.shouldYield()`. */
