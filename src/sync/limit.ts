@@ -1,5 +1,7 @@
 import { Waiter, abortError } from '../internal/cancel.js';
-import { ignore, resolved } from '../internal/promise.js';
+import type { PermitOwner } from '../internal/permit.js';
+import { ignore } from '../internal/promise.js';
+import { type StartableTask, TaskStarter } from '../internal/task-starter.js';
 import { assertFunction, invalid } from '../internal/validate.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 
@@ -187,52 +189,46 @@ export type LimitedFunction<Arguments extends unknown[], ReturnType> = ((
 ) => Promise<ReturnType>) &
   Pick<LimitFunction, 'activeCount' | 'pendingCount' | 'concurrency' | 'clearQueue'>;
 
-/** A queued or running call. Admitted, it moves to the limiter's `admitted` queue and {@link startTask} calls it. */
-class LimitTask extends Waiter<undefined> {
+/** A queued or running call. */
+class LimitTask extends Waiter<unknown> implements StartableTask {
   constructor(
     /** Dropped once called. */
-    public fn: (...args: unknown[]) => unknown,
+    private fn: (...args: unknown[]) => unknown,
     /** `undefined` for the usual call without arguments, which saves an empty array per call. */
-    public args: unknown[] | undefined,
+    private args: unknown[] | undefined,
   ) {
     super();
   }
   get operation(): string {
     return 'limit';
   }
+  get weight(): number {
+    return 1;
+  }
   /** Never armed: a limiter call takes no signal and no timeout (the p-limit call shape has no room for them). */
   cancel(reason: unknown): void {
     this.fail(reason);
   }
+  call(): unknown {
+    const { fn, args } = this;
+    this.fn = ignore;
+    this.args = undefined;
+    return args === undefined ? fn() : fn(...args);
+  }
 }
 
-class LimitState {
+class LimitState implements PermitOwner {
   active = 0;
   readonly queue = new WaitQueue<LimitTask>();
-  /**
-   * Calls admitted whose start reaction has not run yet, in admission order. Each admission queues exactly one start
-   * reaction (the admitted promise resolves with `undefined`, so at once), and reactions run in the order they were
-   * queued, so each reaction takes the head. Resolving with `undefined` rather than the task spares V8 a slow
-   * `then` lookup on the task per call.
-   */
-  readonly admitted = new WaitQueue<LimitTask>();
-  /**
-   * The call started last, emptied and kept alive on purpose: V8 throws away the optimised code compiled against an
-   * object layout once no object uses it, which a full GC between two bursts of calls would otherwise cause (see
-   * `PermitQueue.lastAdmitted`).
-   */
-  lastStarted: LimitTask | undefined = undefined;
-  /** Ends a running call; one function per limiter, so that finishing a call allocates no closure. */
-  readonly settled = (): void => this.finish();
-  /** Starts the oldest admitted call; one function per limiter, so that starting a call allocates no closure. */
-  readonly start = (): unknown => startTask(this, this.admitted.shift()!);
+  readonly starter = new TaskStarter<LimitTask>(this);
 
   constructor(
     public concurrency: number,
     readonly rejectOnClear: boolean,
   ) {}
 
-  finish(): void {
+  /** A call settled. */
+  releasePermit(): void {
     this.active--;
     this.admit();
   }
@@ -241,9 +237,7 @@ class LimitState {
     const queue = this.queue;
     while (this.active < this.concurrency && queue.length !== 0) {
       this.active++;
-      const task = queue.shift()!;
-      this.admitted.push(task);
-      task.grant(undefined);
+      this.starter.admit(queue.shift()!);
     }
   }
 
@@ -253,33 +247,6 @@ class LimitState {
       if (this.rejectOnClear) task.fail(abortError());
     }
   }
-}
-
-/**
- * Calls an admitted task's function. It runs as a reaction to a promise created in the caller's `limit(...)` call,
- * which is what makes `fn` start asynchronously and inside the caller's async context.
- */
-function startTask(state: LimitState, task: LimitTask): unknown {
-  const { fn, args } = task;
-  task.fn = ignore;
-  task.args = undefined;
-  state.lastStarted = task;
-  let result: unknown;
-  let settled: Promise<unknown>;
-  try {
-    result = args === undefined ? fn() : fn(...args);
-    if (result === null || (typeof result !== 'object' && typeof result !== 'function')) {
-      state.finish();
-      return result;
-    }
-    // Adopts thenables once, whatever their `then` does; a throwing `then` becomes a rejection.
-    settled = Promise.resolve(result);
-  } catch (error) {
-    state.finish();
-    throw error;
-  }
-  settled.then(state.settled, state.settled);
-  return settled;
 }
 
 function concurrencyError(where: string, value: unknown): TypeError | RangeError | undefined {
@@ -353,11 +320,10 @@ function createLimiter(where: string, options: number | LimitOptions): LimitFunc
     const task = new LimitTask(fn, arguments.length > 1 ? sliceArguments(arguments) : undefined);
     if (state.active < state.concurrency && state.queue.length === 0) {
       state.active++;
-      state.admitted.push(task);
-      return resolved().then(state.start);
+      return state.starter.startAdmitted(task);
     }
     state.queue.push(task);
-    const started = task.wait(undefined, undefined).then(state.start);
+    const started = state.starter.startWhenAdmitted(task, undefined, undefined);
     // Room left while calls are queued: `concurrency` was just raised and its catch-up has not run yet.
     if (state.active < state.concurrency) state.admit();
     return started;

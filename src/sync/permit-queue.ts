@@ -4,7 +4,8 @@
  */
 import { ClosedError } from '../errors.js';
 import { Waiter, timeoutError, waitOptionsError } from '../internal/cancel.js';
-import { ignore, resolved } from '../internal/promise.js';
+import { ignore } from '../internal/promise.js';
+import { TaskStarter } from '../internal/task-starter.js';
 import { OwnedPermit, type PermitOwner } from '../internal/permit.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import type { Permit, WaitOptions } from '../types.js';
@@ -70,20 +71,14 @@ class AcquireWaiter extends QueuedWaiter {
   }
 }
 
-/**
- * A `run(fn)` call: admitted, it moves to the queue's `admitted` list and {@link startRun} calls `fn` holding the
- * permits. This one has neither signal nor timeout, so it needs no way back to its queue.
- */
+/** A `run(fn)` call without signal or timeout, so it needs no way back to its queue. */
 class RunTask extends QueuedWaiter {
   constructor(
     /** Dropped once called. */
-    public fn: () => unknown,
-    readonly amount: number,
+    private fn: () => unknown,
+    readonly weight: number,
   ) {
     super();
-  }
-  get weight(): number {
-    return this.amount;
   }
   get operation(): string {
     return 'run';
@@ -93,8 +88,12 @@ class RunTask extends QueuedWaiter {
     this.fail(reason);
   }
   admit(owner: PermitQueue): void {
-    owner.runner!.admitted.push(this);
-    this.grant(undefined);
+    owner.starter!.admit(this);
+  }
+  call(): unknown {
+    const fn = this.fn;
+    this.fn = ignore;
+    return fn();
   }
 }
 
@@ -103,9 +102,9 @@ class CancellableRunTask extends RunTask {
   constructor(
     private readonly owner: PermitQueue,
     fn: () => unknown,
-    amount: number,
+    weight: number,
   ) {
-    super(fn, amount);
+    super(fn, weight);
   }
   override get operation(): string {
     return this.owner.names.run;
@@ -116,64 +115,34 @@ class CancellableRunTask extends RunTask {
   }
 }
 
+/** What an anchor permit hands back to: nothing. */
+const NO_OWNER: PermitOwner = { releasePermit: ignore };
+
 /**
- * Runs an admitted task's function and gives its permits back once the result settles. It runs as a reaction to a
- * promise the caller created, so `fn` always starts asynchronously and inside the caller's async context.
+ * A waiter and a permit that live as long as this module, made for no other purpose (they hold nothing). V8 drops an
+ * object layout (hidden class) at a full GC once no object uses it, and with it the optimised code compiled against
+ * that layout, so without these every burst of contention after a full GC (every waiter and permit gone) starts
+ * again in the interpreter: 10k tasks contending for a `Mutex` after a full GC cost 3-5x the hand-written floor
+ * instead of about 1.2x. Benchmark `sync-mutex-contended` (bench/suites/sync.ts) fails without them.
  */
-function startRun(runner: Runner, task: RunTask): unknown {
-  const owner = runner.owner;
-  const { fn, amount } = task;
-  task.fn = ignore; // the task may be kept as `lastAdmitted`
-  let result: unknown;
-  let settled: Promise<unknown>;
-  try {
-    result = fn();
-    if (result === null || (typeof result !== 'object' && typeof result !== 'function')) {
-      owner.releasePermit(amount);
-      return result;
-    }
-    // Adopts thenables once, whatever their `then` does; a throwing `then` becomes a rejection.
-    settled = Promise.resolve(result);
-  } catch (error) {
-    owner.releasePermit(amount);
-    throw error;
-  }
-  const release = amount === 1 ? runner.releaseOne : () => owner.releasePermit(amount);
-  settled.then(release, release);
-  return settled;
-}
+let layoutAnchors: readonly [QueuedWaiter, OwnedPermit] | undefined;
 
-/** What `run` needs, made by the first `run` call: most locks are only ever acquired, and a lock per key is common. */
-class Runner {
-  /**
-   * Tasks admitted whose start reaction has not run yet, in admission order. Each admission queues exactly one start
-   * reaction (the task's promise resolves with `undefined`, so at once), and reactions run in the order they were
-   * queued, so each takes the head. Resolving with `undefined` rather than the task spares V8 a slow `then` lookup
-   * on the task per call.
-   */
-  readonly admitted = new WaitQueue<RunTask>();
-  /** Starts the oldest admitted task; one function per queue, so that starting allocates no closure. */
-  readonly start = (): unknown => startRun(this, this.admitted.shift()!);
-  /** Releases one permit; shared by every weight-1 task so that finishing one allocates no closure. */
-  readonly releaseOne = (): void => this.owner.releasePermit(1);
-
-  constructor(readonly owner: PermitQueue) {}
+function makeLayoutAnchors(): readonly [QueuedWaiter, OwnedPermit] {
+  // Each goes through a full life cycle, so its layout is the one the hot path's objects end up with.
+  const waiter = new PlainWaiter();
+  waiter.wait(undefined, undefined).catch(ignore);
+  const permit = new OwnedPermit(NO_OWNER, 1);
+  waiter.grant(permit);
+  permit.release();
+  return [waiter, permit];
 }
 
 export class PermitQueue implements PermitOwner {
   /** Permits free now. */
   available: number;
   readonly queue = new WaitQueue<QueuedWaiter>();
-  /** Made by the first `run` call. */
-  runner: Runner | undefined = undefined;
-  /**
-   * The waiter admitted last, kept alive on purpose. V8 keeps an object layout (hidden class) alive only while some
-   * object uses it, and throws away the optimised code compiled against a layout once it is collected. Without this,
-   * a full GC between two bursts of contention (every waiter gone) deoptimises the whole acquire/release path and
-   * the next burst starts in the interpreter: 10k contending `Mutex` tasks right after a full GC took twice as long.
-   * An admitted waiter holds nothing but, at most, a reference back to this queue.
-   */
-  lastAdmitted: QueuedWaiter | undefined = undefined;
+  /** Starts `run` tasks; made by the first `run` call (most locks are only ever acquired, and a lock per key is common). */
+  starter: TaskStarter<RunTask> | undefined = undefined;
   private closed = false;
   private closeReason: unknown = undefined;
   private hasCloseReason = false;
@@ -183,6 +152,7 @@ export class PermitQueue implements PermitOwner {
     readonly names: PermitQueueNames,
   ) {
     this.available = capacity;
+    layoutAnchors ??= makeLayoutAnchors();
   }
 
   get isClosed(): boolean {
@@ -227,15 +197,14 @@ export class PermitQueue implements PermitOwner {
   run<T>(fn: () => T | PromiseLike<T>, weight: number, opts: WaitOptions | undefined): Promise<T> {
     if (opts !== undefined || this.closed || weight > this.capacity)
       return this.runWithOptions(fn, weight, opts);
-    const runner = (this.runner ??= new Runner(this));
+    const starter = (this.starter ??= new TaskStarter(this));
     const task = new RunTask(fn, weight);
     if (this.queue.length === 0 && this.available >= weight) {
       this.available -= weight;
-      runner.admitted.push(task);
-      return resolved().then(runner.start) as Promise<T>;
+      return starter.startAdmitted(task) as Promise<T>;
     }
     this.queue.push(task);
-    return task.wait(undefined, undefined).then(runner.start) as Promise<T>;
+    return starter.startWhenAdmitted(task, undefined, undefined) as Promise<T>;
   }
 
   private runWithOptions<T>(
@@ -246,18 +215,17 @@ export class PermitQueue implements PermitOwner {
     const error = this.admissionError(this.names.run, weight, opts);
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- signal.reason, an option error or the close reason
     if (error !== undefined) return Promise.reject(error);
-    const runner = (this.runner ??= new Runner(this));
+    const starter = (this.starter ??= new TaskStarter(this));
     if (this.queue.length === 0 && this.available >= weight) {
       this.available -= weight;
-      runner.admitted.push(new RunTask(fn, weight));
-      return resolved().then(runner.start) as Promise<T>;
+      return starter.startAdmitted(new RunTask(fn, weight)) as Promise<T>;
     }
     const { signal, timeout } = opts!;
     if (timeout === 0) return Promise.reject(timeoutError(this.names.run, 0));
     const armed = signal !== undefined || (timeout !== undefined && timeout !== Infinity);
     const task = armed ? new CancellableRunTask(this, fn, weight) : new RunTask(fn, weight);
     this.queue.push(task);
-    return task.wait(signal, timeout).then(runner.start) as Promise<T>;
+    return starter.startWhenAdmitted(task, signal, timeout) as Promise<T>;
   }
 
   releasePermit(amount: number): void {
@@ -285,7 +253,6 @@ export class PermitQueue implements PermitOwner {
     while (head !== undefined && head.weight <= this.available) {
       this.available -= head.weight;
       this.queue.shift();
-      this.lastAdmitted = head;
       head.admit(this);
       head = this.queue.peek();
     }
