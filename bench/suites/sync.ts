@@ -298,66 +298,78 @@ function uncontendedContenders(n: number): Contender[] {
   ];
 }
 
-/** Batches per sample: one 10k batch right after a forced GC only measures whether it fits the young generation. */
-const CONTENDED_BATCHES = 5;
-
-/** Milliseconds per batch of `n` tasks started at once, each running `section`; several batches back to back. */
-async function contended(n: number, section: () => Promise<void>): Promise<number> {
-  const total = await timeAsync(async () => {
-    for (let batch = 0; batch < CONTENDED_BATCHES; batch++) {
-      const tasks = new Array<Promise<void>>(n);
-      for (let i = 0; i < n; i++) tasks[i] = section();
-      await Promise.all(tasks);
-    }
+/**
+ * Milliseconds for one batch of `n` tasks started at once, each running `section` on a lock made for this sample.
+ * The harness runs a full GC before every sample and alternates the contenders, so each batch starts as a burst of
+ * contention does in an app after a quiet spell: nothing left over from an earlier batch, neither on the lock (a
+ * fresh one per sample) nor in the heap.
+ */
+async function contended<L>(n: number, makeLock: () => L, section: (lock: L) => Promise<void>): Promise<number> {
+  const lock = makeLock();
+  return timeAsync(async () => {
+    const tasks = new Array<Promise<void>>(n);
+    for (let i = 0; i < n; i++) tasks[i] = section(lock);
+    await Promise.all(tasks);
   });
-  return total / CONTENDED_BATCHES;
 }
 
 function contendedContenders(n: number): Contender[] {
-  const floor = new FloorMutex();
-  const weft = new Mutex();
-  const esfx = new EsfxMutex();
-  const asyncMutex = new AsyncMutex();
   return [
     {
       name: 'floor',
       kind: 'floor',
       sample: () =>
-        contended(n, async () => {
-          const release = await floor.lock();
-          await Promise.resolve();
-          release();
-        }),
+        contended(
+          n,
+          () => new FloorMutex(),
+          async (floor) => {
+            const release = await floor.lock();
+            await Promise.resolve();
+            release();
+          },
+        ),
     },
     {
       name: 'weft Mutex',
       kind: 'weft',
       sample: () =>
-        contended(n, async () => {
-          const lock = await weft.lock();
-          await Promise.resolve();
-          lock.release();
-        }),
+        contended(
+          n,
+          () => new Mutex(),
+          async (weft) => {
+            const lock = await weft.lock();
+            await Promise.resolve();
+            lock.release();
+          },
+        ),
     },
     {
       name: '@esfx/async-mutex',
       kind: 'peer',
       sample: () =>
-        contended(n, async () => {
-          await esfx.lock();
-          await Promise.resolve();
-          esfx.unlock();
-        }),
+        contended(
+          n,
+          () => new EsfxMutex(),
+          async (esfx) => {
+            await esfx.lock();
+            await Promise.resolve();
+            esfx.unlock();
+          },
+        ),
     },
     {
       name: 'async-mutex',
       kind: 'peer',
       sample: () =>
-        contended(n, async () => {
-          const release = await asyncMutex.acquire();
-          await Promise.resolve();
-          release();
-        }),
+        contended(
+          n,
+          () => new AsyncMutex(),
+          async (asyncMutex) => {
+            const release = await asyncMutex.acquire();
+            await Promise.resolve();
+            release();
+          },
+        ),
     },
   ];
 }
@@ -558,8 +570,8 @@ const suite: Suite = {
     'floor keeps the contract weft keeps (FIFO, `fn` started asynchronously by a reaction registered in the',
     "caller's call, so `AsyncLocalStorage` values carry over); the *bare* baseline drops that and runs `fn` inside",
     'the call or the releaser, to show what the contract costs. Mutex scenarios time 100k sequential lock/release',
-    'pairs, and batches of 10k tasks contending for one lock with one `await` inside (5 batches back to back per',
-    'sample, reported per batch). Heap scenarios run each sample in a fresh process and measure',
+    'pairs, and one batch of 10k tasks contending for one lock with one `await` inside, on a lock made for the',
+    'sample, right after a full GC (no warm-up round; the median of 21 alternating rounds). Heap scenarios run each sample in a fresh process and measure',
     '`process.memoryUsage().heapUsed` after full GCs: per pending waiter (100k queued, caller promises kept), and',
     'what the primitive still holds per waiter after 50k waiters were each aborted and dropped (the heap with the',
     'primitive kept minus the heap once it is dropped too; peers that cannot remove one waiter are raced against the',
@@ -605,11 +617,12 @@ const suite: Suite = {
       await runScenario(
         {
           id: 'sync-mutex-contended',
-          title: `${contenders / 1000}k tasks contending for a mutex (lock, one await, release), ms per batch`,
+          title: `${contenders / 1000}k tasks contending for a mutex (lock, one await, release), after a full GC`,
           unit: 'ms',
           target: 'weft <= 1.5x floor',
-          rounds,
-          warmup,
+          rounds: quick ? 3 : 21,
+          // No warm-up: the median over rounds leaves the cold first round out, as an app's steady state would.
+          warmup: 0,
           contenders: contendedContenders(contenders),
         },
         log,

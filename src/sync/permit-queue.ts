@@ -3,8 +3,8 @@
  * weighted waiters. Internal: the public classes validate their arguments and delegate here.
  */
 import { ClosedError } from '../errors.js';
-import { Waiter, timeoutError, waitOptionsError } from '../internal/cancel.js';
-import { ignore } from '../internal/promise.js';
+import { QueueWaiter, Waiter, timeoutError, waitOptionsError } from '../internal/cancel.js';
+import { ignore, rejected, resolved } from '../internal/promise.js';
 import { TaskStarter } from '../internal/task-starter.js';
 import { OwnedPermit, type PermitOwner } from '../internal/permit.js';
 import { WaitQueue } from '../internal/wait-queue.js';
@@ -20,6 +20,8 @@ export interface PermitQueueNames {
   readonly tryAcquire: string;
   /** The running method, e.g. `Semaphore.run`. */
   readonly run: string;
+  /** The method that waits for free permits without taking them, e.g. `Semaphore.waitForUnlock`. */
+  readonly waitForUnlock: string;
 }
 
 /** A queued request for `weight` permits; `admit` is called once those permits have been taken for it. */
@@ -115,6 +117,23 @@ class CancellableRunTask extends RunTask {
   }
 }
 
+/**
+ * A `waitForUnlock(weight)` call: it takes nothing, so it waits beside the acquire queue, never in it, and is woken
+ * once `weight` permits are free with nobody queued (when `acquire(weight)` would be granted at once).
+ */
+class UnlockWaiter extends QueueWaiter<void, UnlockWaiter> {
+  constructor(
+    queue: WaitQueue<UnlockWaiter>,
+    readonly weight: number,
+    private readonly names: PermitQueueNames,
+  ) {
+    super(queue);
+  }
+  get operation(): string {
+    return this.names.waitForUnlock;
+  }
+}
+
 /** What an anchor permit hands back to: nothing. */
 const NO_OWNER: PermitOwner = { releasePermit: ignore };
 
@@ -143,6 +162,8 @@ export class PermitQueue implements PermitOwner {
   readonly queue = new WaitQueue<QueuedWaiter>();
   /** Starts `run` tasks; made by the first `run` call (most locks are only ever acquired, and a lock per key is common). */
   starter: TaskStarter<RunTask> | undefined = undefined;
+  /** `waitForUnlock` callers, in arrival order; made by the first one that has to wait. */
+  private unlockWaiters: WaitQueue<UnlockWaiter> | undefined = undefined;
   private closed = false;
   private closeReason: unknown = undefined;
   private hasCloseReason = false;
@@ -228,15 +249,30 @@ export class PermitQueue implements PermitOwner {
     return starter.startWhenAdmitted(task, signal, timeout) as Promise<T>;
   }
 
+  /** `weight` must already be a positive integer. */
+  waitForUnlock(weight: number, opts: WaitOptions | undefined): Promise<void> {
+    const where = this.names.waitForUnlock;
+    const error = this.admissionError(where, weight, opts);
+    if (error !== undefined) return rejected(error);
+    if (this.queue.length === 0 && this.available >= weight) return resolved();
+    if (opts?.timeout === 0) return rejected(timeoutError(where, 0));
+    const waiters = (this.unlockWaiters ??= new WaitQueue());
+    const waiter = new UnlockWaiter(waiters, weight, this.names);
+    waiters.push(waiter);
+    return waiter.wait(opts?.signal, opts?.timeout);
+  }
+
   releasePermit(amount: number): void {
     this.available += amount;
     if (this.queue.length !== 0) this.admit();
+    if (this.unlockWaiters !== undefined && this.unlockWaiters.length !== 0) this.wakeUnlockWaiters();
   }
 
   /** Unlinks a cancelled waiter; if it was the head, lighter waiters behind it may now go ahead. */
   withdraw(waiter: QueuedWaiter): void {
     this.queue.remove(waiter);
     this.admit();
+    if (this.unlockWaiters !== undefined && this.unlockWaiters.length !== 0) this.wakeUnlockWaiters();
   }
 
   close(reason: unknown, hasReason: boolean): void {
@@ -245,6 +281,23 @@ export class PermitQueue implements PermitOwner {
     this.closeReason = reason;
     this.hasCloseReason = hasReason;
     for (const waiter of this.queue.drain()) waiter.fail(this.closedError());
+    if (this.unlockWaiters !== undefined) {
+      for (const waiter of this.unlockWaiters.drain()) waiter.fail(this.closedError());
+    }
+  }
+
+  /** Wakes, in arrival order, every `waitForUnlock` caller whose weight is free now that nobody is queued. */
+  private wakeUnlockWaiters(): void {
+    if (this.queue.length !== 0) return;
+    const waiters = this.unlockWaiters!;
+    for (let waiter = waiters.peek(); waiter !== undefined;) {
+      const next = waiters.after(waiter);
+      if (waiter.weight <= this.available) {
+        waiters.remove(waiter);
+        waiter.grant(undefined);
+      }
+      waiter = next;
+    }
   }
 
   /** Admits waiters from the head, in order, while the head's weight fits. */

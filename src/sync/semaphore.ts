@@ -34,6 +34,7 @@ const NAMES = {
   acquire: 'Semaphore.acquire',
   tryAcquire: 'Semaphore.tryAcquire',
   run: 'Semaphore.run',
+  waitForUnlock: 'Semaphore.waitForUnlock',
 } as const;
 
 /**
@@ -243,9 +244,45 @@ export class Semaphore {
   }
 
   /**
+   * Waits until `weight` permits are free, without taking any: resolves once `weight` permits are free and nobody is
+   * queued (when {@link Semaphore.acquire} with that weight would be granted at once), or at once if that is so now.
+   *
+   * It takes nothing, so it waits beside the queue of acquirers, not in it: it never holds up an acquire made before
+   * or after it, and while acquirers keep the permits busy it goes on waiting. Every caller whose weight is free is
+   * woken at the same time, in arrival order. The promise settles in a microtask, by when another task may have taken
+   * the permits; use {@link Semaphore.acquire} if you need to hold them.
+   *
+   * @param weight - Permits that must be free, a positive integer no larger than {@link Semaphore.capacity}.
+   *   Default `1`.
+   * @param opts - `signal` to stop waiting (rejects with `signal.reason`), `timeout` in milliseconds (rejects with a
+   *   `DOMException` named `TimeoutError`; `0` means "only if free now").
+   * @returns Resolves with nothing. Rejects with `TypeError` / `RangeError` for a bad weight or option (including
+   *   `weight > capacity`), with the close reason (default a {@link ClosedError}) if the semaphore is or gets closed.
+   *
+   * @example Waiting until the pool of connections is idle
+   * ```ts
+   * import { Semaphore } from 'weftjs/sync';
+   *
+   * const connections = new Semaphore(4);
+   * const busy = await connections.acquire(3);
+   * setTimeout(() => busy.release(), 10);
+   * await connections.waitForUnlock(4, { timeout: 5_000 }); // all four free
+   * console.log(connections.available); // 4
+   * ```
+   */
+  waitForUnlock(weight: number = 1, opts?: WaitOptions): Promise<void> {
+    if (weight !== 1) {
+      const error = positiveIntegerError(NAMES.waitForUnlock, 'weight', weight);
+      if (error !== undefined) return Promise.reject(error);
+    }
+    return this.permits.waitForUnlock(weight, opts);
+  }
+
+  /**
    * Closes the semaphore: every queued waiter rejects, and so does every later {@link Semaphore.acquire} and
-   * {@link Semaphore.run} ({@link Semaphore.tryAcquire} returns `undefined`). Permits already held stay valid and
-   * can still be released. Idempotent: only the first call has an effect.
+   * {@link Semaphore.run} ({@link Semaphore.tryAcquire} returns `undefined`), as do pending and later
+   * {@link Semaphore.waitForUnlock} calls. Permits already held stay valid and can still be released. Idempotent:
+   * only the first call has an effect.
    *
    * @param reason - What waiters reject with. Left out (or `undefined`), they reject with a {@link ClosedError}.
    *

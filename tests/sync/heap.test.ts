@@ -1,7 +1,7 @@
 /**
  * Nothing weft drops may stay in memory: each scenario runs in a child process started with `--expose-gc` (so the
- * measure is not disturbed by other tests), queues 100k calls on a primitive, drops it, and reports the heap still
- * in use after a few event-loop turns and full collections.
+ * measure is not disturbed by other tests), queues 100k calls on a primitive and drops it (or keeps it and gives up
+ * on 50k waits), and reports the heap still in use after a few event-loop turns and full collections.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -28,5 +28,14 @@ describe('a dropped primitive is collected with everything queued on it', () => 
     const retained = await retainedBytes(scenario);
     expect(Number.isFinite(retained)).toBe(true);
     expect(retained).toBeLessThan(RETAINED_LIMIT);
+  });
+});
+
+describe('a primitive keeps nothing of the waits given up on', () => {
+  it.each(['Mutex.waitForUnlock aborted', 'Semaphore.waitForUnlock aborted'])('%s', async (scenario) => {
+    const retained = await retainedBytes(scenario);
+    expect(Number.isFinite(retained)).toBe(true);
+    // 50k waiters left queued would hold about 4 MB.
+    expect(retained).toBeLessThan(RETAINED_LIMIT / 2);
   });
 });

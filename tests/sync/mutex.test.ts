@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Mutex } from '../../src/sync/index.js';
+import { ClosedError, Mutex } from '../../src/sync/index.js';
 import { flush, rejectionOf, stateOf } from '../helpers.js';
 
 describe('Mutex', () => {
@@ -118,5 +118,63 @@ describe('Mutex: cancellation (fake timers)', () => {
     (await first).release();
     (await last).release();
     expect(mutex.locked).toBe(false);
+  });
+});
+
+describe('Mutex: close', () => {
+  it('rejects pending and later lock/run calls with a ClosedError; a held lock stays valid', async () => {
+    const mutex = new Mutex();
+    const held = mutex.tryLock()!;
+    const waiting = mutex.lock();
+    const fn = vi.fn();
+    const running = mutex.run(fn);
+    expect(mutex.closed).toBe(false);
+    mutex.close();
+    expect(mutex.closed).toBe(true);
+    expect(mutex.pending).toBe(0);
+    const error = await rejectionOf(waiting);
+    expect(error).toBeInstanceOf(ClosedError);
+    expect((error as Error).message).toBe('Mutex closed');
+    expect(await rejectionOf(running)).toBeInstanceOf(ClosedError);
+    expect(await rejectionOf(mutex.lock())).toBeInstanceOf(ClosedError);
+    expect(await rejectionOf(mutex.run(() => 1))).toBeInstanceOf(ClosedError);
+    expect(mutex.tryLock()).toBeUndefined();
+    expect(mutex.locked).toBe(true);
+    held.release();
+    expect(mutex.locked).toBe(false);
+    expect(mutex.tryLock()).toBeUndefined();
+    expect(fn).not.toHaveBeenCalled();
+  });
+
+  it('rejects with the reason itself when one is given; only the first close counts', async () => {
+    const mutex = new Mutex();
+    mutex.tryLock();
+    const waiting = mutex.lock({ timeout: 1_000 });
+    const reason = new Error('shutting down');
+    mutex.close(reason);
+    mutex.close(new Error('second'));
+    expect(await rejectionOf(waiting)).toBe(reason);
+    expect(await rejectionOf(mutex.lock())).toBe(reason);
+  });
+
+  it('gives every rejected waiter its own ClosedError, and a closed free mutex rejects lock() too', async () => {
+    const mutex = new Mutex();
+    mutex.tryLock();
+    const a = mutex.lock();
+    const b = mutex.lock();
+    mutex.close();
+    const [ea, eb] = [await rejectionOf(a), await rejectionOf(b)];
+    expect(ea).toBeInstanceOf(ClosedError);
+    expect(ea).not.toBe(eb);
+    const free = new Mutex();
+    free.close();
+    expect(await rejectionOf(free.lock())).toBeInstanceOf(ClosedError);
+  });
+
+  it('an already-aborted signal wins over close, as for every wait', async () => {
+    const mutex = new Mutex();
+    mutex.close();
+    const reason = new Error('aborted first');
+    expect(await rejectionOf(mutex.lock({ signal: AbortSignal.abort(reason) }))).toBe(reason);
   });
 });
