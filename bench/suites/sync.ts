@@ -304,7 +304,11 @@ function uncontendedContenders(n: number): Contender[] {
  * contention does in an app after a quiet spell: nothing left over from an earlier batch, neither on the lock (a
  * fresh one per sample) nor in the heap.
  */
-async function contended<L>(n: number, makeLock: () => L, section: (lock: L) => Promise<void>): Promise<number> {
+async function contended<L>(
+  n: number,
+  makeLock: () => L,
+  section: (lock: L) => Promise<void>,
+): Promise<number> {
   const lock = makeLock();
   return timeAsync(async () => {
     const tasks = new Array<Promise<void>>(n);
