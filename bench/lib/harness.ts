@@ -60,6 +60,18 @@ export async function timeAsync(fn: () => unknown): Promise<number> {
   return performance.now() - start;
 }
 
+/**
+ * Milliseconds of CPU time (user + system, every thread of the process, so GC helper threads count) taken by `fn`.
+ * For single-threaded workloads on a shared machine: time other processes take from this one does not count, which
+ * wall-clock time would add to whichever contender it happened to fall on.
+ */
+export async function cpuTimeAsync(fn: () => unknown): Promise<number> {
+  const start = process.cpuUsage();
+  await fn();
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
 /** Runs a full GC if node was started with --expose-gc. */
 export function collectGarbage(): void {
   const gc = (globalThis as { gc?: () => void }).gc;

@@ -10,7 +10,7 @@ import { Mutex as AsyncMutex } from 'async-mutex';
 import pLimit from 'p-limit';
 import PQueue from 'p-queue';
 import { Mutex, Semaphore, limit } from 'weftjs/sync';
-import { runScenario, timeAsync, type Contender, type ScenarioResult } from '../lib/harness.js';
+import { cpuTimeAsync, runScenario, type Contender, type ScenarioResult } from '../lib/harness.js';
 import type { Suite } from '../lib/suite.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -198,7 +198,7 @@ class FloorAbortableMutex {
 const noop = async (): Promise<void> => {};
 
 async function throughput(n: number, run: (fn: Task) => Promise<unknown>): Promise<number> {
-  return timeAsync(async () => {
+  return cpuTimeAsync(async () => {
     const results = new Array<Promise<unknown>>(n);
     for (let i = 0; i < n; i++) results[i] = run(noop);
     await Promise.all(results);
@@ -264,7 +264,7 @@ function limiterContenders(n: number, c: number): Contender[] {
 }
 
 async function uncontended(n: number, lockUnlock: () => Promise<void>): Promise<number> {
-  return timeAsync(async () => {
+  return cpuTimeAsync(async () => {
     for (let i = 0; i < n; i++) await lockUnlock();
   });
 }
@@ -299,81 +299,64 @@ function uncontendedContenders(n: number): Contender[] {
 }
 
 /**
- * Milliseconds for one batch of `n` tasks started at once, each running `section` on a lock made for this sample.
- * The harness runs a full GC before every sample and alternates the contenders, so each batch starts as a burst of
- * contention does in an app after a quiet spell: nothing left over from an earlier batch, neither on the lock (a
- * fresh one per sample) nor in the heap.
+ * Milliseconds for one batch of `n` tasks started at once, each running `section` on the contender's lock. The lock
+ * lives as long as the scenario, as an app's does; the harness runs a full GC before every sample and alternates the
+ * contenders, so each batch starts as a burst of contention does in an app after a quiet spell: no waiter, permit or
+ * task of an earlier batch left in the heap, and no warm-up batch just before it.
  */
-async function contended<L>(
-  n: number,
-  makeLock: () => L,
-  section: (lock: L) => Promise<void>,
-): Promise<number> {
-  const lock = makeLock();
-  return timeAsync(async () => {
+async function contended(n: number, section: () => Promise<void>): Promise<number> {
+  return cpuTimeAsync(async () => {
     const tasks = new Array<Promise<void>>(n);
-    for (let i = 0; i < n; i++) tasks[i] = section(lock);
+    for (let i = 0; i < n; i++) tasks[i] = section();
     await Promise.all(tasks);
   });
 }
 
 function contendedContenders(n: number): Contender[] {
+  const floor = new FloorMutex();
+  const weft = new Mutex();
+  const esfx = new EsfxMutex();
+  const asyncMutex = new AsyncMutex();
   return [
     {
       name: 'floor',
       kind: 'floor',
       sample: () =>
-        contended(
-          n,
-          () => new FloorMutex(),
-          async (floor) => {
-            const release = await floor.lock();
-            await Promise.resolve();
-            release();
-          },
-        ),
+        contended(n, async () => {
+          const release = await floor.lock();
+          await Promise.resolve();
+          release();
+        }),
     },
     {
       name: 'weft Mutex',
       kind: 'weft',
       sample: () =>
-        contended(
-          n,
-          () => new Mutex(),
-          async (weft) => {
-            const lock = await weft.lock();
-            await Promise.resolve();
-            lock.release();
-          },
-        ),
+        contended(n, async () => {
+          const lock = await weft.lock();
+          await Promise.resolve();
+          lock.release();
+        }),
     },
     {
       name: '@esfx/async-mutex',
       kind: 'peer',
       sample: () =>
-        contended(
-          n,
-          () => new EsfxMutex(),
-          async (esfx) => {
-            await esfx.lock();
-            await Promise.resolve();
-            esfx.unlock();
-          },
-        ),
+        contended(n, async () => {
+          await esfx.lock();
+          await Promise.resolve();
+          esfx.unlock();
+        }),
     },
     {
       name: 'async-mutex',
       kind: 'peer',
       sample: () =>
-        contended(
-          n,
-          () => new AsyncMutex(),
-          async (asyncMutex) => {
-            const release = await asyncMutex.acquire();
-            await Promise.resolve();
-            release();
-          },
-        ),
+        contended(n, async () => {
+          const release = await asyncMutex.acquire();
+          await Promise.resolve();
+          release();
+        }),
     },
   ];
 }
@@ -570,16 +553,18 @@ const suite: Suite = {
   name: 'sync',
   title: 'weftjs/sync',
   description: [
-    'Limiter scenarios push 100k `async () => {}` through each limiter at once and time until all settled. Their',
-    'floor keeps the contract weft keeps (FIFO, `fn` started asynchronously by a reaction registered in the',
-    "caller's call, so `AsyncLocalStorage` values carry over); the *bare* baseline drops that and runs `fn` inside",
-    'the call or the releaser, to show what the contract costs. Mutex scenarios time 100k sequential lock/release',
-    'pairs, and one batch of 10k tasks contending for one lock with one `await` inside, on a lock made for the',
-    'sample, right after a full GC (no warm-up round; the median of 21 alternating rounds). Heap scenarios run each sample in a fresh process and measure',
-    '`process.memoryUsage().heapUsed` after full GCs: per pending waiter (100k queued, caller promises kept), and',
-    'what the primitive still holds per waiter after 50k waiters were each aborted and dropped (the heap with the',
-    'primitive kept minus the heap once it is dropped too; peers that cannot remove one waiter are raced against the',
-    'abort, the usual workaround, and keep their waiter queued).',
+    'Times are CPU time of the process (user + system, GC threads included), so other work on the machine does not',
+    'inflate whichever contender it falls on. Limiter scenarios push 100k `async () => {}` through each limiter at',
+    'once and time until all settled. Their floor keeps the contract weft keeps (FIFO, `fn` started asynchronously',
+    "by a reaction registered in the caller's call, so `AsyncLocalStorage` values carry over); the *bare* baseline",
+    'drops that and runs `fn` inside the call or the releaser, to show what the contract costs. Mutex scenarios time',
+    '100k sequential lock/release pairs, and one batch of 10k tasks contending for one long-lived lock with one',
+    '`await` inside, right after a full GC (one batch per sample, no warm-up round, the median of 21 alternating',
+    'rounds). Heap scenarios run each sample in a fresh process and measure `process.memoryUsage().heapUsed` after',
+    'full GCs: per pending waiter (100k queued, caller promises kept), and what the primitive still holds per waiter',
+    'after 50k waiters were each aborted and dropped (the heap with the primitive kept minus the heap once it is',
+    'dropped too; peers that cannot remove one waiter are raced against the abort, the usual workaround, and keep',
+    'their waiter queued).',
   ].join(' '),
   async run({ quick, log }): Promise<ScenarioResult[]> {
     const tasks = quick ? 10_000 : 100_000;

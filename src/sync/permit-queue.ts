@@ -140,9 +140,9 @@ const NO_OWNER: PermitOwner = { releasePermit: ignore };
 /**
  * A waiter and a permit that live as long as this module, made for no other purpose (they hold nothing). V8 drops an
  * object layout (hidden class) at a full GC once no object uses it, and with it the optimised code compiled against
- * that layout, so without these every burst of contention after a full GC (every waiter and permit gone) starts
- * again in the interpreter: 10k tasks contending for a `Mutex` after a full GC cost 3-5x the hand-written floor
- * instead of about 1.2x. Benchmark `sync-mutex-contended` (bench/suites/sync.ts) fails without them.
+ * that layout. Waiters and permits all die between two bursts of contention, so without these every burst after a
+ * full GC starts again in unoptimised code: 10k tasks contending for a `Mutex` right after a full GC cost 3-4x the
+ * hand-written floor instead of 1.0-1.4x. Benchmark `sync-mutex-contended` (bench/suites/sync.ts) fails without them.
  */
 let layoutAnchors: readonly [QueuedWaiter, OwnedPermit] | undefined;
 
