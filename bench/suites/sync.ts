@@ -312,51 +312,65 @@ async function contended(n: number, section: () => Promise<void>): Promise<numbe
   });
 }
 
-function contendedContenders(n: number): Contender[] {
-  const floor = new FloorMutex();
-  const weft = new Mutex();
-  const esfx = new EsfxMutex();
-  const asyncMutex = new AsyncMutex();
+/** `perKey`: a lock made for each sample, as an app that makes one lock per key and drops it when idle. */
+function contendedContenders(n: number, perKey: boolean): Contender[] {
+  /** The lock for a sample: the contender's own, or a new one per sample. */
+  const lockOf = <L>(make: () => L): (() => L) => {
+    const shared = make();
+    return perKey ? make : () => shared;
+  };
+  const floorLock = lockOf(() => new FloorMutex());
+  const weftLock = lockOf(() => new Mutex());
+  const esfxLock = lockOf(() => new EsfxMutex());
+  const asyncMutexLock = lockOf(() => new AsyncMutex());
   return [
     {
       name: 'floor',
       kind: 'floor',
-      sample: () =>
-        contended(n, async () => {
+      sample: () => {
+        const floor = floorLock();
+        return contended(n, async () => {
           const release = await floor.lock();
           await Promise.resolve();
           release();
-        }),
+        });
+      },
     },
     {
       name: 'weft Mutex',
       kind: 'weft',
-      sample: () =>
-        contended(n, async () => {
+      sample: () => {
+        const weft = weftLock();
+        return contended(n, async () => {
           const lock = await weft.lock();
           await Promise.resolve();
           lock.release();
-        }),
+        });
+      },
     },
     {
       name: '@esfx/async-mutex',
       kind: 'peer',
-      sample: () =>
-        contended(n, async () => {
+      sample: () => {
+        const esfx = esfxLock();
+        return contended(n, async () => {
           await esfx.lock();
           await Promise.resolve();
           esfx.unlock();
-        }),
+        });
+      },
     },
     {
       name: 'async-mutex',
       kind: 'peer',
-      sample: () =>
-        contended(n, async () => {
+      sample: () => {
+        const asyncMutex = asyncMutexLock();
+        return contended(n, async () => {
           const release = await asyncMutex.acquire();
           await Promise.resolve();
           release();
-        }),
+        });
+      },
     },
   ];
 }
@@ -560,7 +574,7 @@ const suite: Suite = {
     'drops that and runs `fn` inside the call or the releaser, to show what the contract costs. Mutex scenarios time',
     '100k sequential lock/release pairs, and one batch of 10k tasks contending for one long-lived lock with one',
     '`await` inside, right after a full GC (one batch per sample, no warm-up round, the median of 21 alternating',
-    'rounds). Heap scenarios run each sample in a fresh process and measure `process.memoryUsage().heapUsed` after',
+    'rounds), once more on a lock made for each batch (an app with a lock per key). Heap scenarios run each sample in a fresh process and measure `process.memoryUsage().heapUsed` after',
     'full GCs: per pending waiter (100k queued, caller promises kept), and what the primitive still holds per waiter',
     'after 50k waiters were each aborted and dropped (the heap with the primitive kept minus the heap once it is',
     'dropped too; peers that cannot remove one waiter are raced against the abort, the usual workaround, and keep',
@@ -602,21 +616,23 @@ const suite: Suite = {
       ),
     );
     const contenders = quick ? 2_000 : 10_000;
-    results.push(
-      await runScenario(
-        {
-          id: 'sync-mutex-contended',
-          title: `${contenders / 1000}k tasks contending for a mutex (lock, one await, release), after a full GC`,
-          unit: 'ms',
-          target: 'weft <= 1.5x floor',
-          rounds: quick ? 3 : 21,
-          // No warm-up: the median over rounds leaves the cold first round out, as an app's steady state would.
-          warmup: 0,
-          contenders: contendedContenders(contenders),
-        },
-        log,
-      ),
-    );
+    for (const perKey of [false, true]) {
+      results.push(
+        await runScenario(
+          {
+            id: perKey ? 'sync-mutex-contended-per-key' : 'sync-mutex-contended',
+            title: `${contenders / 1000}k tasks contending for a mutex (lock, one await, release), after a full GC${perKey ? ', on a lock made for the burst' : ''}`,
+            unit: 'ms',
+            target: 'weft <= 1.5x floor',
+            rounds: quick ? 3 : 21,
+            // No warm-up: the median over rounds leaves the cold first round out, as an app's steady state would.
+            warmup: 0,
+            contenders: contendedContenders(contenders, perKey),
+          },
+          log,
+        ),
+      );
+    }
     const waiters = quick ? 20_000 : 100_000;
     results.push(
       await runScenario(
