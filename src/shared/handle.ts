@@ -1,12 +1,9 @@
 /**
- * The shared-memory layout of a cross-thread lock, and the handle that carries it between threads.
- *
- * The lock's whole state lives in one `Int32Array` over a `SharedArrayBuffer`: a header, then a table of slots. A
- * slot records one waiter (`WAITING`, linked into the FIFO queue) or the permits one thread holds (`HELD`), with the
- * owning thread's id, so that the state of a thread that died can be found and given back. The slot records are the
- * source of truth; the header's counters and links are derived from them and can be rebuilt (see `SharedCore`).
+ * The handle that carries a cross-thread lock's memory between threads: making new memory, and checking memory that
+ * arrives. The layout of that memory and its rules are in layout.ts.
  */
 import { invalid } from '../internal/validate.js';
+import { H_CAPACITY, H_KIND, H_MAGIC, H_SLOTS, HEADER_INTS, initLayout, MAGIC, SLOT_INTS } from './layout.js';
 
 /**
  * The state of a `SharedMutex` or a `SharedSemaphore`, as it travels between threads. Send it with `postMessage`,
@@ -42,51 +39,6 @@ export interface SharedHandle {
  */
 export type SharedKind = 'SharedMutex' | 'SharedSemaphore';
 
-/** Marks the buffer as a weft lock, layout version 1 ('weft' in ASCII). */
-export const MAGIC = 0x77656674;
-
-// Header words.
-export const H_MAGIC = 0;
-export const H_KIND = 1;
-export const H_SLOTS = 2;
-export const H_CAPACITY = 3;
-/** Guard spinlock around every change: 0 free, else (holder's thread id + 1) << 1, bit 0 set when contended. */
-export const H_GUARD = 4;
-// Word 5 is reserved.
-export const H_AVAILABLE = 6;
-/** First and last queued slot (-1: queue empty). */
-export const H_HEAD = 7;
-export const H_TAIL = 8;
-/** Number of queued waiters, across all threads. */
-export const H_PENDING = 9;
-/** First free slot (-1: none). */
-export const H_FREE = 10;
-/** Arrival counter: the ticket of the next queued waiter (wraps; compared modulo 2^32). */
-export const H_TICKET = 11;
-/** Threads that wait for a free slot; while > 0, freeing a slot bumps and notifies H_SLOT_FREED. */
-export const H_SLOT_WAITERS = 12;
-export const H_SLOT_FREED = 13;
-export const H_CLOSED = 14;
-export const HEADER_INTS = 16;
-
-// Slot words.
-export const S_STATE = 0;
-export const S_WEIGHT = 1;
-export const S_OWNER = 2;
-export const S_NEXT = 3;
-export const S_PREV = 4;
-export const S_TICKET = 5;
-/** Bumped every time the slot is freed, so that a stale reference to a reused slot is recognised. */
-export const S_GEN = 6;
-export const SLOT_INTS = 8;
-
-// Slot states.
-export const FREE = 0;
-export const WAITING = 1;
-export const HELD = 2;
-/** A waiter whose wait ended because the semaphore was closed; its owner frees it. */
-export const CLOSED = 3;
-
 const KIND_CODES: Record<SharedKind, number> = { SharedMutex: 1, SharedSemaphore: 2 };
 
 /** The default number of slots: waiters plus holding threads tracked at once. */
@@ -94,8 +46,9 @@ export const DEFAULT_SLOTS = 128;
 /** Upper bound on slots, to keep a typo from allocating gigabytes. */
 export const MAX_SLOTS = 1 << 20;
 
-export function slotBase(slot: number): number {
-  return HEADER_INTS + slot * SLOT_INTS;
+/** The primitive whose memory `s` is. */
+export function kindOf(s: Int32Array): SharedKind {
+  return Atomics.load(s, H_KIND) === KIND_CODES.SharedMutex ? 'SharedMutex' : 'SharedSemaphore';
 }
 
 /** Allocates and initialises the memory of a new lock. */
@@ -107,17 +60,7 @@ export function createState(kind: SharedKind, capacity: number, slots: number): 
     );
   }
   const buffer = new SharedArrayBuffer((HEADER_INTS + slots * SLOT_INTS) * 4);
-  const s = new Int32Array(buffer);
-  s[H_KIND] = KIND_CODES[kind];
-  s[H_SLOTS] = slots;
-  s[H_CAPACITY] = capacity;
-  s[H_AVAILABLE] = capacity;
-  s[H_HEAD] = -1;
-  s[H_TAIL] = -1;
-  for (let i = 0; i < slots; i++) s[slotBase(i) + S_NEXT] = i + 1 < slots ? i + 1 : -1;
-  s[H_FREE] = 0;
-  // Written last: a buffer is only recognised once it is fully initialised.
-  Atomics.store(s, H_MAGIC, MAGIC);
+  initLayout(new Int32Array(buffer), KIND_CODES[kind], capacity, slots);
   return Object.freeze({ kind, buffer });
 }
 
