@@ -1,12 +1,8 @@
-import { waitOptionsError } from '../internal/cancel.js';
-import { assertFunction, assertNonNegativeInteger } from '../internal/validate.js';
 import type { Permit, WaitOptions } from '../types.js';
 import { SharedCore } from './core.js';
-import { createState, openHandle, type SharedHandle } from './handle.js';
-import { slotsOption, syncTimeout, type SharedLockOptions, type SyncWaitOptions } from './options.js';
-
-/** Set by `from()` for the constructor call it makes; never visible outside this module. */
-let attaching: SharedHandle | undefined;
+import { createState, type SharedHandle } from './handle.js';
+import { slotsOption, type SharedLockOptions, type SyncWaitOptions } from './options.js';
+import * as common from './shared-lock.js';
 
 /**
  * A mutual-exclusion lock shared by threads, granted in FIFO order across every thread that uses it. The state
@@ -66,9 +62,8 @@ export class SharedMutex {
    * ```
    */
   constructor(options?: SharedLockOptions) {
-    let handle = attaching;
-    attaching = undefined;
-    if (handle === undefined) handle = createState('SharedMutex', 1, slotsOption('SharedMutex', options));
+    const handle =
+      common.attachedHandle() ?? createState('SharedMutex', 1, slotsOption('SharedMutex', options));
     this.#handle = handle;
     this.#core = SharedCore.of(handle.buffer);
   }
@@ -89,9 +84,7 @@ export class SharedMutex {
    * ```
    */
   static from(handle: SharedHandle): SharedMutex {
-    const buffer = openHandle('SharedMutex.from', 'SharedMutex', handle);
-    attaching = Object.freeze({ kind: 'SharedMutex' as const, buffer });
-    return new SharedMutex();
+    return common.openFrom('SharedMutex', handle, () => new SharedMutex());
   }
 
   /**
@@ -180,11 +173,7 @@ export class SharedMutex {
    * ```
    */
   lock(opts?: WaitOptions): Promise<Permit> {
-    const where = 'SharedMutex.lock';
-    const error = waitOptionsError(where, opts);
-    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an argument error or signal.reason
-    if (error !== undefined) return Promise.reject(error);
-    return this.#core.acquire(1, opts?.signal, opts?.timeout, where);
+    return common.acquireChecked(this.#core, 1, opts, 'SharedMutex.lock');
   }
 
   /**
@@ -210,12 +199,7 @@ export class SharedMutex {
    * ```
    */
   lockSync(opts?: SyncWaitOptions): Permit {
-    const where = 'SharedMutex.lockSync';
-    const timeout = syncTimeout(where, opts);
-    if (this.#core.involved()) {
-      throw new Error(`${where}: this thread already holds or awaits this lock; blocking now would deadlock`);
-    }
-    return this.#core.acquireSync(1, timeout, where);
+    return common.acquireBlocking(this.#core, 1, opts, 'SharedMutex.lockSync');
   }
 
   /**
@@ -260,14 +244,8 @@ export class SharedMutex {
    * });
    * ```
    */
-  async run<T>(fn: () => T | PromiseLike<T>, opts?: WaitOptions): Promise<T> {
-    assertFunction('SharedMutex.run', 'fn', fn);
-    const permit = await this.lock(opts);
-    try {
-      return await fn();
-    } finally {
-      permit.release();
-    }
+  run<T>(fn: () => T | PromiseLike<T>, opts?: WaitOptions): Promise<T> {
+    return common.runHolding(this.#core, 1, opts, 'SharedMutex.run', fn);
   }
 
   /**
@@ -317,7 +295,6 @@ export class SharedMutex {
    * ```
    */
   releaseThread(threadId: number): boolean {
-    assertNonNegativeInteger('SharedMutex.releaseThread', 'threadId', threadId);
-    return this.#core.releaseThread(threadId) > 0;
+    return common.releaseThreadChecked(this.#core, threadId) > 0;
   }
 }

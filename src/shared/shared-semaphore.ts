@@ -1,19 +1,15 @@
-import { waitOptionsError } from '../internal/cancel.js';
-import { assertFunction, assertNonNegativeInteger, assertPositiveInteger } from '../internal/validate.js';
+import { assertPositiveInteger } from '../internal/validate.js';
 import type { Permit, WaitOptions } from '../types.js';
 import { SharedCore } from './core.js';
-import { createState, openHandle, type SharedHandle } from './handle.js';
+import { createState, type SharedHandle } from './handle.js';
 import {
   capacityError,
   slotsOption,
-  syncTimeout,
   weightError,
   type SharedLockOptions,
   type SyncWaitOptions,
 } from './options.js';
-
-/** Set by `from()` for the constructor call it makes; never visible outside this module. */
-let attaching: SharedHandle | undefined;
+import * as common from './shared-lock.js';
 
 /**
  * A counting semaphore shared by threads: `capacity` permits, taken in any weight and given back through the
@@ -73,8 +69,7 @@ export class SharedSemaphore {
    * ```
    */
   constructor(permits: number, options?: SharedLockOptions) {
-    let handle = attaching;
-    attaching = undefined;
+    let handle = common.attachedHandle();
     if (handle === undefined) {
       assertPositiveInteger('SharedSemaphore', 'permits', permits);
       handle = createState('SharedSemaphore', permits, slotsOption('SharedSemaphore', options));
@@ -102,9 +97,7 @@ export class SharedSemaphore {
    * ```
    */
   static from(handle: SharedHandle): SharedSemaphore {
-    const buffer = openHandle('SharedSemaphore.from', 'SharedSemaphore', handle);
-    attaching = Object.freeze({ kind: 'SharedSemaphore' as const, buffer });
-    return new SharedSemaphore(0);
+    return common.openFrom('SharedSemaphore', handle, () => new SharedSemaphore(0));
   }
 
   /**
@@ -207,18 +200,7 @@ export class SharedSemaphore {
    * ```
    */
   acquire(weight: number = 1, opts?: WaitOptions): Promise<Permit> {
-    return this.#acquire(weight, opts, 'SharedSemaphore.acquire');
-  }
-
-  #acquire(weight: number, opts: WaitOptions | undefined, where: string): Promise<Permit> {
-    const core = this.#core;
-    const error =
-      weightError(where, weight) ??
-      waitOptionsError(where, opts) ??
-      capacityError(where, weight, core.capacity);
-    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an argument error or signal.reason
-    if (error !== undefined) return Promise.reject(error);
-    return core.acquire(weight, opts?.signal, opts?.timeout, where);
+    return common.acquireChecked(this.#core, weight, opts, 'SharedSemaphore.acquire');
   }
 
   /**
@@ -242,18 +224,7 @@ export class SharedSemaphore {
    * ```
    */
   acquireSync(weight: number = 1, opts?: SyncWaitOptions): Permit {
-    const where = 'SharedSemaphore.acquireSync';
-    const error = weightError(where, weight);
-    if (error !== undefined) throw error;
-    const timeout = syncTimeout(where, opts);
-    const overCapacity = capacityError(where, weight, this.#core.capacity);
-    if (overCapacity !== undefined) throw overCapacity;
-    if (this.#core.awaiting()) {
-      throw new Error(
-        `${where}: this thread has acquire() calls queued here; blocking now could deadlock with them`,
-      );
-    }
-    return this.#core.acquireSync(weight, timeout, where);
+    return common.acquireBlocking(this.#core, weight, opts, 'SharedSemaphore.acquireSync');
   }
 
   /**
@@ -301,18 +272,9 @@ export class SharedSemaphore {
    * const body = await sem.run(() => fetch('https://example.com').then((r) => r.text()), { timeout: 5_000 });
    * ```
    */
-  async run<T>(
-    fn: () => T | PromiseLike<T>,
-    opts?: WaitOptions & { weight?: number | undefined },
-  ): Promise<T> {
-    assertFunction('SharedSemaphore.run', 'fn', fn);
+  run<T>(fn: () => T | PromiseLike<T>, opts?: WaitOptions & { weight?: number | undefined }): Promise<T> {
     const weight = typeof opts === 'object' && opts !== null ? opts.weight : undefined;
-    const permit = await this.#acquire(weight ?? 1, opts, 'SharedSemaphore.run');
-    try {
-      return await fn();
-    } finally {
-      permit.release();
-    }
+    return common.runHolding(this.#core, weight ?? 1, opts, 'SharedSemaphore.run', fn);
   }
 
   /**
@@ -360,7 +322,6 @@ export class SharedSemaphore {
    * ```
    */
   releaseThread(threadId: number): number {
-    assertNonNegativeInteger('SharedSemaphore.releaseThread', 'threadId', threadId);
-    return this.#core.releaseThread(threadId);
+    return common.releaseThreadChecked(this.#core, threadId);
   }
 }
