@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { SharedMutex, SharedSemaphore } from '../../src/shared/index.js';
+import { checkedWhile, expectInvariants } from './invariants.js';
 
 const fixture = (name: string): URL => new URL(`../fixtures/shared/${name}.mjs`, import.meta.url);
 
@@ -61,7 +62,8 @@ describe('SharedMutex across threads', () => {
       const workers = Array.from({ length: 4 }, () =>
         start('counter', { lock: mutex.handle, counter, n: 2_000, mode }),
       );
-      const codes = await Promise.all(workers.map((w) => w.exited));
+      // The invariants are checked under the guard while the workers run, and once they are done.
+      const { result: codes } = await checkedWhile(mutex, Promise.all(workers.map((w) => w.exited)));
       expect(codes).toEqual([0, 0, 0, 0]);
       expect(counter[0]).toBe(8_000);
       expect(mutex.locked).toBe(false);
@@ -193,6 +195,7 @@ describe('dead owners', () => {
     await worker.worker.terminate();
     expect(mutex.locked).toBe(true); // terminate() runs no exit hook: the lock is still held...
     expect(mutex.releaseThread(threadId)).toBe(true); // ...until recovery
+    expectInvariants(mutex);
     (await next).release();
     expect(mutex.locked).toBe(false);
   });
@@ -206,6 +209,7 @@ describe('dead owners', () => {
     expect(mutex.pending).toBe(2);
     await worker.worker.terminate();
     mutex.releaseThread(threadId);
+    expectInvariants(mutex);
     expect(mutex.pending).toBe(1);
     held.release();
     (await behind).release();
@@ -231,6 +235,7 @@ describe('dead owners', () => {
     await worker.worker.terminate();
     expect(sem.releaseThread(threadId)).toBe(2);
     expect(sem.available).toBe(3);
+    expectInvariants(sem);
   });
 });
 
@@ -242,7 +247,7 @@ describe('SharedSemaphore across threads', () => {
       const workers = [1, 1, 2, 1].map((weight) =>
         start('semaphore', { sem: sem.handle, stats, n: 150, weight, mode }),
       );
-      const codes = await Promise.all(workers.map((w) => w.exited));
+      const { result: codes } = await checkedWhile(sem, Promise.all(workers.map((w) => w.exited)));
       expect(codes).toEqual([0, 0, 0, 0]);
       expect(stats[1]).toBeLessThanOrEqual(3);
       expect(stats[1]).toBeGreaterThanOrEqual(2);
@@ -263,7 +268,8 @@ describe('SharedSemaphore across threads', () => {
       const workers = [1, 2, 3].map((seed) =>
         start('stress', { sem: sem.handle, stats, n: 800, seed, capacity }),
       );
-      const outcomes = (await Promise.all(workers.map((w) => w.next()))) as { granted: number }[];
+      const { result } = await checkedWhile(sem, Promise.all(workers.map((w) => w.next())));
+      const outcomes = result as { granted: number }[];
       expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0, 0]);
       expect(stats[1]).toBeLessThanOrEqual(capacity);
       expect(stats[0]).toBe(0);
@@ -279,5 +285,6 @@ describe('SharedSemaphore across threads', () => {
     await worker.next();
     expect(await worker.exited).toBe(7);
     expect(sem.available).toBe(2);
+    expectInvariants(sem);
   });
 });

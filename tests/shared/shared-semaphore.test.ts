@@ -9,6 +9,7 @@ import { ClosedError } from '../../src/errors.js';
 import { SharedSemaphore } from '../../src/shared/index.js';
 import type { Permit } from '../../src/types.js';
 import { expectPending, rejectionOf } from '../helpers.js';
+import { expectInvariants } from './invariants.js';
 
 describe('SharedSemaphore basics', () => {
   it('validates permits like Semaphore', () => {
@@ -295,6 +296,7 @@ describe('SharedSemaphore matches the reference model', () => {
             expect(sem.available).toBe(capacity - heldWeight);
             expect(sem.available).toBe(model.available);
             expect(sem.pending).toBe(model.queue.length);
+            expectInvariants(sem);
           }
           // Drain: release everything, then everyone queued gets through and gives back.
           for (const { permit, weight } of permits.values()) {
@@ -315,6 +317,7 @@ describe('SharedSemaphore matches the reference model', () => {
           await settle(() => sem.available === capacity);
           expect(sem.available).toBe(capacity);
           expect(sem.pending).toBe(0);
+          expectInvariants(sem);
         },
       ),
       { numRuns: Number(process.env.WEFT_FC_RUNS ?? 100) },
@@ -384,6 +387,7 @@ describe('SharedSemaphore with fewer slots than callers', () => {
               if (ids.length > 0) controllers.get(ids[op.pick % ids.length]!)!.abort();
             }
             await new Promise((resolve) => setTimeout(resolve, 0));
+            expectInvariants(sem);
           }
           // Drain: keep releasing whatever is granted until every call has settled.
           for (let round = 0; round < 500 && settled.size < nextId; round++) {
@@ -395,6 +399,7 @@ describe('SharedSemaphore with fewer slots than callers', () => {
           expect(sem.available).toBe(capacity);
           expect(sem.pending).toBe(0);
           expect(views[1]!.pending).toBe(0);
+          expectInvariants(sem);
         },
       ),
       { numRuns: Number(process.env.WEFT_FC_RUNS ?? 100) },
