@@ -3,6 +3,7 @@
  * memory breaks; the guard (src/shared/guard.ts) is taken, given back, and taken over from a dead holder.
  */
 import { describe, expect, it } from 'vitest';
+import { ClosedError } from '../../src/errors.js';
 import { dropGuard, guardTag, takeGuard, takeGuardFromDead } from '../../src/shared/guard.js';
 import {
   checkInvariants,
@@ -113,5 +114,23 @@ describe('the guard', () => {
     const g = takeGuardFromDead(s, guardTag(0), 7);
     expect(s[H_GUARD]).toBe(guardTag(0) | 1);
     dropGuard(s, g);
+  });
+});
+
+describe('closing', () => {
+  it("rejects with a ClosedError naming the lock's own class", async () => {
+    const { SharedMutex, SharedSemaphore } = await import('../../src/shared/index.js');
+    const { SharedCore } = await import('../../src/shared/core.js');
+    // A SharedMutex has no close() of its own; its engine is the semaphore's.
+    const mutex = new SharedMutex();
+    const core = SharedCore.of(mutex.handle.buffer);
+    const held = await mutex.lock();
+    const waiting = mutex.lock();
+    core.close(undefined);
+    await expect(waiting).rejects.toThrow(new ClosedError('SharedMutex closed'));
+    held.release();
+    const sem = new SharedSemaphore(1);
+    sem.close();
+    await expect(sem.acquire()).rejects.toThrow(new ClosedError('SharedSemaphore closed'));
   });
 });

@@ -166,6 +166,15 @@ describe('SharedMutex cancellation', () => {
     permit.release();
   });
 
+  it('run names itself in its wait errors, as Mutex.run does', async () => {
+    const mutex = new SharedMutex();
+    const held = await mutex.lock();
+    const error = (await rejectionOf(mutex.run(() => 1, { timeout: 0 }))) as DOMException;
+    expect(error.message).toBe('SharedMutex.run timed out after 0 ms');
+    await expect(mutex.run(() => 1, { timeout: -1 })).rejects.toThrow(/^SharedMutex\.run: /);
+    held.release();
+  });
+
   it('bad options reject (never throw synchronously)', async () => {
     const mutex = new SharedMutex();
     await expect(mutex.lock({ timeout: -1 })).rejects.toBeInstanceOf(RangeError);
