@@ -49,10 +49,12 @@
  * 5. Weights are whole: a `WAITING` slot asks for 1 to `H_CAPACITY`, a `HELD` slot holds 0 to `H_CAPACITY`.
  * 6. Once `H_CLOSED` is set, the queue is empty (and stays so).
  *
- * In the word lists below, each word says who writes it and how it is read:
+ * In the word lists below, each word says who writes it and who reads it:
  * - `[fixed]`: written once before the buffer is shared, read-only after;
- * - `[guard]`: written and read only under the guard;
- * - `[guard, atomic]`: written under the guard with `Atomics`, read by anyone at any time with `Atomics`;
+ * - `[guard]`: read and written only under the guard;
+ * - `[guard; snapshot]`: written only under the guard; also read without it (`Atomics.load`) as a snapshot that may
+ *   be stale at once: a getter such as `pending`, or a hint that is checked again under the guard;
+ * - `[guard; wait]`: written only under the guard, with `Atomics` and a notify; threads wait on it without the guard;
  * - `[cas]`: changed by compare-and-swap, by anyone.
  *
  * @module
@@ -71,33 +73,33 @@ export const H_CAPACITY = 3;
 /** The guard: 0 when free, else (holder's thread id + 1) << 1, bit 0 set while others park on it. `[cas]` */
 export const H_GUARD = 4;
 // Word 5 is reserved.
-/** Permits free now (invariant 1). `[guard, atomic]` */
+/** Permits free now (invariant 1). `[guard; snapshot]` */
 export const H_AVAILABLE = 6;
-/** First queued slot, -1 when the queue is empty (invariant 2). `[guard, atomic]` */
+/** First queued slot, -1 when the queue is empty (invariant 2). `[guard]` */
 export const H_HEAD = 7;
 /** Last queued slot, -1 when the queue is empty. `[guard]` */
 export const H_TAIL = 8;
-/** Length of the queue, across all threads (invariant 2). `[guard, atomic]` */
+/** Length of the queue, across all threads (invariant 2). `[guard; snapshot]` */
 export const H_PENDING = 9;
-/** First free slot, -1 when none (invariant 3). `[guard]` (read atomically as a hint by a thread about to watch) */
+/** First free slot, -1 when none (invariant 3). `[guard; snapshot]` */
 export const H_FREE = 10;
 /** The ticket the next queued waiter draws; wraps, compared modulo 2^32. `[guard]` */
 export const H_TICKET = 11;
-/** Threads waiting for a free slot; while > 0, freeing a slot bumps and notifies `H_SLOT_FREED`. `[guard, atomic]` */
+/** Threads waiting for a free slot; while > 0, freeing a slot bumps and notifies `H_SLOT_FREED`. `[guard]` */
 export const H_SLOT_WAITERS = 12;
-/** Bumped (and notified) when a slot frees up for the threads counted in `H_SLOT_WAITERS`. `[guard, atomic]` */
+/** Bumped and notified when a slot frees up, for the threads counted in `H_SLOT_WAITERS`. `[guard; wait]` */
 export const H_SLOT_FREED = 13;
-/** 1 once the lock is closed (invariant 6). `[guard, atomic]` */
+/** 1 once the lock is closed (invariant 6). `[guard; snapshot]` */
 export const H_CLOSED = 14;
 export const HEADER_INTS = 16;
 
 // ----- slot words -----
 
-/** `FREE`, `WAITING`, `HELD` or `CLOSED`; a waiter waits on this word. `[guard, atomic]` */
+/** `FREE`, `WAITING`, `HELD` or `CLOSED`; the slot's waiter waits on this word. `[guard; wait]` */
 export const S_STATE = 0;
-/** Permits asked for (`WAITING`) or held (`HELD`); 0 when `FREE` (invariants 1, 5). `[guard]` */
+/** Permits asked for (`WAITING`) or held (`HELD`); 0 when `FREE` (invariants 1, 5). `[guard; snapshot]` */
 export const S_WEIGHT = 1;
-/** The thread that took the slot. `[guard, atomic]` */
+/** The thread that took the slot. `[guard; snapshot]` */
 export const S_OWNER = 2;
 /** Next slot in the queue (`WAITING`) or the free list (`FREE`), -1 at the end. `[guard]` */
 export const S_NEXT = 3;
@@ -105,7 +107,7 @@ export const S_NEXT = 3;
 export const S_PREV = 4;
 /** The waiter's arrival ticket (`WAITING`). `[guard]` */
 export const S_TICKET = 5;
-/** Bumped every time the slot is freed, so that a stale reference to a reused slot is recognised. `[guard, atomic]` */
+/** Bumped every time the slot is freed, so that a stale reference to a reused slot is noticed. `[guard; snapshot]` */
 export const S_GEN = 6;
 export const SLOT_INTS = 8;
 

@@ -3,9 +3,10 @@
  * slots. They know nothing of threads beyond the owner ids they record, so they run (and are tested) on one thread.
  *
  * Every function that changes the memory takes the {@link Guarded} token of the guard, and leaves the invariants
- * written in layout.ts as it found them, except where its description says which step restores them (`unlink` and
- * `giveBack` free permits or a place in the queue: a `grant` must follow). What the calling thread must learn of
- * (a slot of its own granted, freed or closed) it learns through {@link SlotEvents}.
+ * written in layout.ts as it found them, except where its description says that a `grant` must follow (it freed
+ * permits or a place in the queue, or queued a waiter that may fit at once; `unlink` also needs its slot freed).
+ * What the calling thread must learn of (a slot of its own granted, freed or closed) it learns through
+ * {@link SlotEvents}.
  */
 import type { Guarded } from './guard.js';
 import {
