@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { currentThreadId, SharedMutex, type SharedHandle } from '../../src/shared/index.js';
 import { expectPending, flush, rejectionOf, stateOf } from '../helpers.js';
+import { expectInvariants } from './invariants.js';
 
 /** Another view of the same lock, as another thread would open it. */
 function otherView(mutex: SharedMutex): SharedMutex {
@@ -287,6 +288,7 @@ describe('SharedMutex recovery', () => {
     expect(await rejectionOf(waiter)).toBeInstanceOf(Error);
     expect(mutex.locked).toBe(false);
     expect(mutex.pending).toBe(0);
+    expectInvariants(mutex);
     held.release(); // stale: does nothing
     const fresh = mutex.tryLock()!;
     held.release();
@@ -343,6 +345,7 @@ describe('SharedMutex beyond its slots', () => {
     await until(() => !mutex.locked && mutex.pending === 0);
     const slotsWaiting = new Int32Array(mutex.handle.buffer)[12];
     expect(slotsWaiting).toBe(0);
+    expectInvariants(mutex);
   });
 });
 
