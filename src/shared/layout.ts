@@ -24,8 +24,9 @@
  *
  * Every change happens under the guard (guard.ts), a spinlock in `H_GUARD` held for a few dozen instructions and
  * never across a wait. The functions that change the memory take the `Guarded` token that only taking the guard
- * gives, so the rule is checked by the compiler. A word that some thread reads without the guard (to wait on it, or
- * for a snapshot such as `pending`) is written with `Atomics`; the others are plain reads and writes under the guard.
+ * gives, so the rule is checked by the compiler. Under the guard, plain reads and writes are enough: taking and
+ * letting go of the guard are atomic operations that order them. A word read without the guard is read with
+ * `Atomics.load`, as a snapshot; a word that threads wait on is stored with `Atomics` and notified.
  *
  * A waiter waits on its own slot's `S_STATE` word (`Atomics.waitAsync`, or `Atomics.wait` for the `*Sync` forms).
  * Whoever frees permits (a release, a withdrawn waiter, a recovery) grants the queue from its head while the head's
@@ -46,7 +47,8 @@
  *    slots, in ticket order (tickets compared modulo 2^32); `H_PENDING` is its length.
  * 3. The free list (from `H_FREE` along `S_NEXT`) holds exactly the `FREE` slots.
  * 4. Nobody waits who could be served: the head of the queue asks for more than `H_AVAILABLE`.
- * 5. Weights are whole: a `WAITING` slot asks for 1 to `H_CAPACITY`, a `HELD` slot holds 0 to `H_CAPACITY`.
+ * 5. Weights are in range: a `WAITING` slot asks for 1 to `H_CAPACITY`, a `HELD` slot holds 0 to `H_CAPACITY`, a
+ *    `FREE` slot has 0.
  * 6. Once `H_CLOSED` is set, the queue is empty (and stays so).
  *
  * In the word lists below, each word says who writes it and who reads it:
