@@ -70,7 +70,6 @@ export class SharedCore implements ExitCleanup, table.SlotEvents {
   readonly s: Int32Array;
   readonly kind: SharedKind;
   readonly capacity: number;
-  readonly slotCount: number;
   /** This thread's id, the owner recorded in the slots it takes. */
   readonly me: number;
   /** What this thread writes into the guard word while it holds the guard. */
@@ -98,10 +97,9 @@ export class SharedCore implements ExitCleanup, table.SlotEvents {
     this.s = new Int32Array(buffer);
     this.kind = kindOf(this.s);
     this.capacity = Atomics.load(this.s, H_CAPACITY);
-    this.slotCount = Atomics.load(this.s, H_SLOTS);
     this.me = currentThreadId();
     this.guardTag = guardTag(this.me);
-    this.local = new Array<LocalWaiter | undefined>(this.slotCount);
+    this.local = new Array<LocalWaiter | undefined>(Atomics.load(this.s, H_SLOTS));
   }
 
   /** The one core of `buffer` on this thread. */
