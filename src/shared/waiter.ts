@@ -66,21 +66,20 @@ export class LocalWaiter extends Waiter<Permit> {
   }
 
   resolve(permit: Permit): void {
-    if (this.done) return;
-    this.finish();
-    this.grant(permit);
+    if (this.finish()) this.grant(permit);
   }
 
   reject(reason: unknown): void {
-    if (this.done) return;
-    this.finish();
-    this.fail(reason);
+    if (this.finish()) this.fail(reason);
   }
 
-  private finish(): void {
+  /** Ends the wait, once: false when it had ended already. */
+  private finish(): boolean {
+    if (this.done) return false;
     this.done = true;
     if (this.pollTimer !== undefined) clearTimeout(this.pollTimer);
     releaseAlive();
+    return true;
   }
 }
 
