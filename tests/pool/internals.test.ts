@@ -9,7 +9,7 @@ import {
   SLOT_RUNNING,
 } from '../../src/pool/protocol.js';
 import { Histogram } from '../../src/pool/stats.js';
-import type { Task } from '../../src/pool/task.js';
+import type { PoolTask } from '../../src/pool/pool-task.js';
 import { PoolWorker } from '../../src/pool/worker.js';
 
 describe('Histogram', () => {
@@ -43,7 +43,7 @@ describe('Histogram', () => {
 });
 
 describe('PoolWorker slot table', () => {
-  const task = (): Task => ({}) as Task;
+  const task = (): PoolTask => ({}) as PoolTask;
 
   it('reuses a revoked slot only after the worker skipped it', () => {
     const worker = new PoolWorker(1);
