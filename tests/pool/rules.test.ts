@@ -1,19 +1,11 @@
 // The pool's scheduling rules, called directly on fake workers (no threads): src/pool/dispatch-rules.ts.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  INITIAL_AVERAGE_RUN,
-  MAX_WINDOW,
-  PIPELINE_BUDGET_MS,
-  dispatchTasks,
-  isIdle,
-  nextAverageRun,
-  stealCount,
-  stealVictim,
-  threadsWanted,
-  windowSize,
-  type WorkerLoad,
-} from '../../src/pool/dispatch-rules.js';
+import * as rules from '../../src/pool/dispatch-rules.js';
+
+const { INITIAL_AVERAGE_RUN, MAX_WINDOW, PIPELINE_BUDGET_MS, dispatchTasks, isIdle, nextAverageRun } = rules;
+const { stealCount, stealVictim, threadsWanted, windowSize } = rules;
+type WorkerLoad = rules.WorkerLoad;
 
 class FakeWorker implements WorkerLoad {
   sent = 0;
