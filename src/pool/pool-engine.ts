@@ -9,13 +9,18 @@
  * in its worker's in-flight list and in a slot of the worker's shared table (protocol.ts), whose state says whether
  * it has started. Rows: where the task is; columns: the state of the worker it is on (or could go to).
  *
- * | task                       | worker `starting`        | worker `ready`                                               | worker `stopping` / `exited`                   |
- * | -------------------------- | ------------------------ | ------------------------------------------------------------ | ---------------------------------------------- |
- * | `waiting`                  | stays queued             | dispatch sends it: `sent`, slot QUEUED                       | stays queued (a new worker is started)         |
- * | `sent`, slot QUEUED        | -                        | worker starts it: RUNNING; cancel or steal revokes it: `done` or `waiting` again | exit: back to the queue, `waiting` |
- * | `sent`, slot RUNNING       | -                        | answer: `done`; cancel: `done` and abandoned (below)          | exit: `done`, rejected with `WorkerCrashedError` |
- * | `sent`, abandoned          | -                        | answer frees the slot; after `abortGrace` the worker is stopped | exit frees the slot                          |
- * | `done`                     | holds no slot, no timer; a stopped stream is `done` only once its worker let go of it                        |
+ * | task                    | worker `starting` | worker `ready`                            | `stopping`, `exited`   |
+ * | ----------------------- | ----------------- | ----------------------------------------- | ---------------------- |
+ * | `waiting`               | stays queued      | dispatch sends it: `sent`, slot QUEUED    | stays queued           |
+ * | `sent`, slot QUEUED     | -                 | it starts: slot RUNNING; cancel: `done`;  | exit: `waiting` again  |
+ * |                         |                   | stolen: `waiting` again (slot REVOKED)    |                        |
+ * | `sent`, slot RUNNING    | -                 | answer: `done`; cancel: `done`, abandoned | exit: `done` (crashed) |
+ * | abandoned (`done`, or a | -                 | its answer frees the slot; still running  | exit frees the slot    |
+ * | stream being stopped)   |                   | after `abortGrace`: the worker is stopped |                        |
+ *
+ * "Crashed" is a rejection with `WorkerCrashedError`; a worker that exits is replaced while tasks wait. A `done` task
+ * holds no slot, no timer and no arguments. A stream whose consumer stopped is `done` only once its worker let go of
+ * it (it settles as completed).
  *
  * Invariants: a task is in at most one queue or in-flight list; `pending` counts the tasks accepted and not `done`;
  * a worker's in-flight list is in the order it runs them, so its head is the running one (or the next); only the
