@@ -1,21 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { WorkerPool } from 'weftjs/pool';
 import { Semaphore } from 'weftjs/sync';
+import { loadGc } from '../helpers.js';
 
 const worker = new URL('../fixtures/pool/worker.mjs', import.meta.url);
-
-async function loadGc(): Promise<(() => void) | undefined> {
-  const existing = (globalThis as { gc?: () => void }).gc;
-  if (existing !== undefined) return existing;
-  try {
-    const v8 = await import('node:v8');
-    const vm = await import('node:vm');
-    v8.setFlagsFromString('--expose-gc');
-    return vm.runInNewContext('gc') as () => void;
-  } catch {
-    return undefined;
-  }
-}
 
 describe('WorkerPool: memory', () => {
   it('keeps nothing of a settled task: neither its arguments nor its result', async () => {
