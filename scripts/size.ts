@@ -26,7 +26,7 @@ const budgets: Record<string, Budget> = {
   'weftjs/sync': { all: 6_150, one: 3_350 },
   'weftjs/channel': { all: 5_500 },
   'weftjs/scheduler': { all: 5_900 },
-  'weftjs/pool': { all: 11_400 },
+  'weftjs/pool': { all: 11_800 },
   'weftjs/worker': { all: 4_950 },
   'weftjs/shared': { all: 7_650 },
 };
