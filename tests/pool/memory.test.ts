@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { WorkerPool } from 'weftjs/pool';
-import { Semaphore } from 'weftjs/sync';
 import { loadGc } from '../helpers.js';
 
 const worker = new URL('../fixtures/pool/worker.mjs', import.meta.url);
@@ -13,11 +12,6 @@ describe('WorkerPool: memory', () => {
       const result = await pool.run<object>('echo', [argument]);
       return [new WeakRef(argument), new WeakRef(result)];
     })();
-    // Until the module-level resolve slot of internal/promise.ts is gone (issue 15, item 4), it keeps the last
-    // promise made alive: make another one, outside the pool.
-    const held = new Semaphore(1);
-    void held.acquire();
-    void held.acquire();
     const gc = await loadGc();
     if (gc === undefined) return;
     for (let i = 0; i < 3; i++) {
