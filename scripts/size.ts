@@ -22,7 +22,7 @@ interface Budget {
 
 /** Budgets in bytes, minified + gzipped: a few percent over the measured sizes, so growth is a deliberate choice. */
 const budgets: Record<string, Budget> = {
-  weftjs: { all: 28_800 },
+  weftjs: { all: 29_400 },
   'weftjs/sync': { all: 6_150, one: 3_350 },
   'weftjs/channel': { all: 5_500 },
   'weftjs/scheduler': { all: 5_900 },
