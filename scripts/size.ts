@@ -22,11 +22,11 @@ interface Budget {
 
 /** Budgets in bytes, minified + gzipped: a few percent over the measured sizes, so growth is a deliberate choice. */
 const budgets: Record<string, Budget> = {
-  weftjs: { all: 28_800 },
+  weftjs: { all: 29_400 },
   'weftjs/sync': { all: 6_150, one: 3_350 },
   'weftjs/channel': { all: 5_500 },
   'weftjs/scheduler': { all: 5_900 },
-  'weftjs/pool': { all: 11_400 },
+  'weftjs/pool': { all: 11_800 },
   'weftjs/worker': { all: 4_950 },
   'weftjs/shared': { all: 7_650 },
 };

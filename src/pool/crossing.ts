@@ -4,7 +4,7 @@
  */
 import type * as V8 from 'node:v8';
 import { nodeModule } from './node-modules.js';
-import { MODE_RUN, MSG_TASKS } from './protocol.js';
+import { MODE_RUN, MSG_TASKS, entryCount, taskArgs, taskMode } from './protocol.js';
 
 const WHY = 'cannot cross to a child process (runtime: "process")';
 
@@ -13,9 +13,8 @@ const WHY = 'cannot cross to a child process (runtime: "process")';
  * IPC channel would not refuse but copy (a typed array over a `SharedArrayBuffer`): sharing would silently stop.
  */
 export function holdsSharedMemory(message: unknown[]): boolean {
-  for (let i = 4; i < message.length; i += 4) {
-    const args = message[i] as unknown[];
-    for (const arg of args)
+  for (let entry = 0, count = entryCount(message); entry < count; entry++) {
+    for (const arg of taskArgs(message, entry))
       if (typeof arg === 'object' && arg !== null && shares(arg, undefined)) return true;
   }
   return false;
@@ -48,9 +47,9 @@ function isShared(value: unknown): boolean {
  * otherwise `error` itself (a batch is then sent one task at a time, so the bad task is found).
  */
 export function crossingError(message: unknown[], error: unknown): unknown {
-  if (message[0] !== MSG_TASKS || message.length !== 5) return error;
-  const where = message[3] === MODE_RUN ? 'WorkerPool.run' : 'WorkerPool.stream';
-  const args = message[4] as unknown[];
+  if (message[0] !== MSG_TASKS || entryCount(message) !== 1) return error;
+  const where = taskMode(message, 0) === MODE_RUN ? 'WorkerPool.run' : 'WorkerPool.stream';
+  const args = taskArgs(message, 0);
   const { serialize } = nodeModule<typeof V8>('node:v8');
   for (let i = 0; i < args.length; i++) {
     const found = find(args[i], `args[${i}]`, new Set());

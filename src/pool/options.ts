@@ -1,6 +1,5 @@
 import { assertNonNegativeInteger, invalid, nonNegativeNumberError } from '../internal/validate.js';
-import type { EngineOptions } from './engine.js';
-import type { ResourceLimits, Transport } from './transport.js';
+import type { ResourceLimits, SpawnOptions, Transport } from './transport.js';
 
 /**
  * Options of {@link WorkerPool}.
@@ -112,6 +111,18 @@ export interface WorkerPoolOptions {
    * ```
    */
   runtime?: 'thread' | 'process' | undefined;
+}
+
+/** The options of a pool after validation and defaults, as its engine takes them. */
+export interface EngineOptions {
+  worker: URL | string;
+  minThreads: number;
+  maxThreads: number;
+  idleTimeout: number;
+  maxQueue: number;
+  taskTimeout: number;
+  abortGrace: number;
+  spawn: SpawnOptions;
 }
 
 const WHERE = 'WorkerPool';

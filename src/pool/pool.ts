@@ -4,13 +4,13 @@ import { invalid } from '../internal/validate.js';
 import { QueueFullError } from '../errors.js';
 import type { WaitOptions } from '../types.js';
 import type { WorkerApi } from './api.js';
-import { Engine } from './engine.js';
+import { PoolEngine } from './pool-engine.js';
 import { resolveOptions, type WorkerPoolOptions } from './options.js';
 import { platformTransport } from './platform.js';
-import { MODE_RUN, MODE_STREAM } from './protocol.js';
+import { MODE_RUN, MODE_STREAM, type TaskMode } from './protocol.js';
 import type { PoolStats } from './stats.js';
 import { StreamReader, type TaskStream } from './stream.js';
-import { Task } from './task.js';
+import { PoolTask } from './pool-task.js';
 
 /**
  * Options of {@link WorkerPool.run}.
@@ -63,7 +63,7 @@ export interface PoolCloseOptions {
  * ```
  */
 export class WorkerPool implements AsyncDisposable {
-  readonly #engine: Engine;
+  readonly #engine: PoolEngine;
   /** The proxy `api()` returns when called without options, made once. */
   #defaultApi: unknown = undefined;
 
@@ -82,7 +82,7 @@ export class WorkerPool implements AsyncDisposable {
    */
   constructor(options: WorkerPoolOptions) {
     const transport = platformTransport((options as WorkerPoolOptions | null | undefined)?.runtime);
-    this.#engine = new Engine(transport, resolveOptions(options, transport));
+    this.#engine = new PoolEngine(transport, resolveOptions(options, transport));
   }
 
   /**
@@ -113,7 +113,7 @@ export class WorkerPool implements AsyncDisposable {
   run<R = unknown>(name: string, args?: readonly unknown[], options?: PoolRunOptions): Promise<R> {
     const task = this.#task('run', name, args, options, MODE_RUN);
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort reason may be anything
-    if (!(task instanceof Task)) return Promise.reject(task.error);
+    if (!(task instanceof PoolTask)) return Promise.reject(task.error);
     const promise = task.wait(options?.signal, undefined) as Promise<R>;
     this.#engine.submit(task);
     return promise;
@@ -149,7 +149,7 @@ export class WorkerPool implements AsyncDisposable {
     return new StreamReader<R>(
       (reader) => {
         const task = this.#task('stream', name, args, options, MODE_STREAM);
-        if (!(task instanceof Task)) return task;
+        if (!(task instanceof PoolTask)) return task;
         task.reader = reader;
         reader.attach(task.wait(options?.signal, undefined));
         engine.submit(task);
@@ -166,8 +166,8 @@ export class WorkerPool implements AsyncDisposable {
     name: unknown,
     args: unknown,
     options: PoolRunOptions | undefined,
-    mode: number,
-  ): Task | { error: unknown } {
+    mode: TaskMode,
+  ): PoolTask | { error: unknown } {
     const where = `WorkerPool.${method}`;
     if (typeof name !== 'string') return { error: invalid(where, 'name must be a string', name) };
     if (args !== undefined && !Array.isArray(args)) {
@@ -184,7 +184,7 @@ export class WorkerPool implements AsyncDisposable {
     if (refusal !== undefined) return { error: refusal };
     if (engine.isFull()) return { error: new QueueFullError(`${where}: the queue is full`) };
     const timeout = options?.timeout ?? (mode === MODE_RUN ? this.#engine.taskTimeout : Infinity);
-    return new Task(
+    return new PoolTask(
       engine,
       name,
       (args as unknown[] | undefined) ?? [],

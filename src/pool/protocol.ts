@@ -26,26 +26,126 @@ export const SLOT_COUNT = 256;
 export const SHARED_SLOTS = typeof SharedArrayBuffer === 'function';
 
 /** Messages from the pool to a worker. */
-export const MSG_TASKS = 0; //  [MSG_TASKS, slot, fnIndex, mode, args, slot, fnIndex, mode, args, ...]
+export const MSG_TASKS = 0; //  a task batch: [MSG_TASKS, slot, fnIndex, mode, args, slot, fnIndex, mode, args, ...]
 export const MSG_ABORT = 1; //  [MSG_ABORT, slot, reason]   cancel a running task or stop a stream (serialized reason)
 export const MSG_CREDIT = 2; // [MSG_CREDIT, slot, values]  lets a stream run ahead by that many more values
 
 /** Messages from a worker to the pool. */
 export const MSG_READY = 10; //   [MSG_READY, names, kinds]
-export const MSG_RESULTS = 11; // [MSG_RESULTS, slot, status, value, runMs, slot, status, value, runMs, ...]
+export const MSG_RESULTS = 11; // a result batch: [MSG_RESULTS, slot, status, value, runMs, slot, status, ...]
 
 /** Task modes. */
 export const MODE_RUN = 0;
 export const MODE_STREAM = 1;
+export type TaskMode = typeof MODE_RUN | typeof MODE_STREAM;
 
 /** Result statuses. */
 export const STATUS_OK = 0; //     the function returned (a stream: the generator finished)
 export const STATUS_ERROR = 1; //  the function threw; value is a serialized error
 export const STATUS_YIELD = 2; //  a stream produced a value
+export type ResultStatus = typeof STATUS_OK | typeof STATUS_ERROR | typeof STATUS_YIELD;
 
 /** Function kinds reported in MSG_READY. */
 export const KIND_FUNCTION = 0;
 export const KIND_GENERATOR = 1;
+
+/*
+ * Batches. A task batch and a result batch are both the message kind followed by entries of four fields; the
+ * functions below are the only code that knows the layout. Entries are numbered from 0.
+ */
+
+/** Fields per entry; the entries start after the message kind. */
+const ENTRY_FIELDS = 4;
+
+/** Where entry `entry` of a batch starts. */
+function at(entry: number): number {
+  return 1 + entry * ENTRY_FIELDS;
+}
+
+/** An empty batch of `kind` (`MSG_TASKS` or `MSG_RESULTS`). */
+export function newBatch(kind: typeof MSG_TASKS | typeof MSG_RESULTS): unknown[] {
+  return [kind];
+}
+
+/** Appends a task entry: run function `fnIndex` with `args` in `slot`. */
+export function addTask(
+  batch: unknown[],
+  slot: number,
+  fnIndex: number,
+  mode: TaskMode,
+  args: unknown,
+): void {
+  batch.push(slot, fnIndex, mode, args);
+}
+
+/** Appends a result entry: the task in `slot` ended (or yielded) with `value` after `runMs` of running. */
+export function addResult(
+  batch: unknown[],
+  slot: number,
+  status: ResultStatus,
+  value: unknown,
+  runMs: number,
+): void {
+  batch.push(slot, status, value, runMs);
+}
+
+/** A batch holding one result entry. */
+export function resultMessage(slot: number, status: ResultStatus, value: unknown, runMs: number): unknown[] {
+  return [MSG_RESULTS, slot, status, value, runMs];
+}
+
+/** How many entries a batch holds. */
+export function entryCount(batch: readonly unknown[]): number {
+  return (batch.length - 1) / ENTRY_FIELDS;
+}
+
+/** A batch of the same kind holding entry `entry` of `batch` alone. */
+export function entryAlone(batch: readonly unknown[], entry: number): unknown[] {
+  const i = at(entry);
+  return [batch[0], batch[i], batch[i + 1], batch[i + 2], batch[i + 3]];
+}
+
+/** The slot of an entry (task and result entries alike). */
+export function entrySlot(batch: readonly unknown[], entry: number): number {
+  return batch[at(entry)] as number;
+}
+
+/** Sets the slots of every entry of a task batch to `state` in a table (a local copy where memory is not shared). */
+export function markTaskSlots(batch: readonly unknown[], slots: Int32Array, state: number): void {
+  if (batch[0] !== MSG_TASKS) return;
+  for (let entry = 0, count = entryCount(batch); entry < count; entry++)
+    slots[entrySlot(batch, entry)] = state;
+}
+
+/** Points entry `entry` of a task batch at another slot (a child process marks a task it took back this way). */
+export function setEntrySlot(batch: unknown[], entry: number, slot: number): void {
+  batch[at(entry)] = slot;
+}
+
+/** The function index of a task entry. */
+export function taskFunction(batch: readonly unknown[], entry: number): number {
+  return batch[at(entry) + 1] as number;
+}
+
+export function taskMode(batch: readonly unknown[], entry: number): TaskMode {
+  return batch[at(entry) + 2] as TaskMode;
+}
+
+export function taskArgs(batch: readonly unknown[], entry: number): unknown[] {
+  return batch[at(entry) + 3] as unknown[];
+}
+
+export function resultStatus(batch: readonly unknown[], entry: number): ResultStatus {
+  return batch[at(entry) + 1] as ResultStatus;
+}
+
+export function resultValue(batch: readonly unknown[], entry: number): unknown {
+  return batch[at(entry) + 2];
+}
+
+export function resultRunMs(batch: readonly unknown[], entry: number): number {
+  return batch[at(entry) + 3] as number;
+}
 
 /** Values a stream may produce before the pool has to grant more credit. */
 export const STREAM_WINDOW = 8;

@@ -110,3 +110,35 @@ function midpointOf(bucket: number): number {
   const mantissa = ((bucket - SUB) & ((SUB >> 1) - 1)) + (SUB >> 1);
   return (mantissa << exponent) + (1 << (exponent - 1)) - 0.5;
 }
+
+/** A pool's counters and timings since it was created, from which {@link PoolStats} snapshots are made. */
+export class PoolHistory {
+  completed = 0;
+  failed = 0;
+  crashed = 0;
+  private readonly runTime = new Histogram();
+  private readonly waitTime = new Histogram();
+  private readonly created = performance.now();
+
+  /** A task ran to an end (resolved or threw) after `runMs` in its worker, `waitMs` after it was submitted. */
+  recordRun(runMs: number, waitMs: number): void {
+    this.runTime.record(runMs);
+    this.waitTime.record(waitMs);
+  }
+
+  /** The snapshot, given what the pool holds now. */
+  snapshot(threads: number, busy: number, queued: number, maxThreads: number): PoolStats {
+    const capacity = (performance.now() - this.created) * maxThreads;
+    return {
+      threads,
+      busy,
+      queued,
+      completed: this.completed,
+      failed: this.failed,
+      crashed: this.crashed,
+      runTime: this.runTime.summary(),
+      waitTime: this.waitTime.summary(),
+      utilization: capacity > 0 ? Math.min(1, this.runTime.sum / capacity) : 0,
+    };
+  }
+}

@@ -1,12 +1,12 @@
 import { pendingPromise, rejected } from '../internal/promise.js';
 import { STREAM_WINDOW } from './protocol.js';
-import type { Task } from './task.js';
+import type { PoolTask } from './pool-task.js';
 
 /** Starts the task behind a reader on its first `next()`; returns the task, or the error to reject with. */
-export type StreamStarter = (reader: StreamReader<unknown>) => Task | { error: unknown };
+export type StreamStarter = (reader: StreamReader<unknown>) => PoolTask | { error: unknown };
 
 /** Stops a running stream early and resolves once its worker has let go of it. */
-export type StreamStopper = (task: Task) => void;
+export type StreamStopper = (task: PoolTask) => void;
 
 /** A pending `next()`: its promise's resolve function (a failure resolves it with a rejected promise). */
 type PendingRead = (result: IteratorResult<never> | Promise<never>) => void;
@@ -83,7 +83,7 @@ export interface TaskStream<R> extends AsyncIterableIterator<R, undefined, undef
  * ahead of the consumer by at most {@link STREAM_WINDOW} values; credit is granted back as values are taken.
  */
 export class StreamReader<R> implements TaskStream<R> {
-  private task: Task | undefined = undefined;
+  private task: PoolTask | undefined = undefined;
   private started = false;
   /** Values received and not yet taken, from `head`. */
   private values: unknown[] = [];
@@ -102,7 +102,7 @@ export class StreamReader<R> implements TaskStream<R> {
   constructor(
     private readonly begin: StreamStarter,
     private readonly stop: StreamStopper,
-    private readonly credit: (task: Task, values: number) => void,
+    private readonly credit: (task: PoolTask, values: number) => void,
   ) {}
 
   [Symbol.asyncIterator](): this {

@@ -21,6 +21,8 @@ import {
   SLOT_QUEUED,
   SLOT_RUNNING,
   deserializeError,
+  entryCount,
+  entrySlot,
   type WorkerInit,
 } from './protocol.js';
 import { MSG_EXIT_NOTICE, PROCESS_ENV_KEY } from './protocol-process.js';
@@ -74,8 +76,8 @@ class ProcessWorker implements WorkerHandle {
     if (!tasks) return;
     // Sent tasks cannot be taken back: the child may start them any moment.
     const slots = this.slots;
-    for (let i = 1; i < message.length; i += 4) {
-      const slot = message[i] as number;
+    for (let entry = 0, count = entryCount(message); entry < count; entry++) {
+      const slot = entrySlot(message, entry);
       Atomics.store(slots, slot, SLOT_RUNNING);
       this.numbers[slot] = ++this.sent;
     }

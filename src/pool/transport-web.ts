@@ -9,7 +9,7 @@
 import { invalid } from '../internal/validate.js';
 import {
   INIT_KEY,
-  MSG_TASKS,
+  markTaskSlots,
   SHARED_SLOTS,
   SLOT_RUNNING,
   deserializeError,
@@ -48,9 +48,7 @@ class WebWorker implements WorkerHandle {
   post(message: unknown[], transfer?: readonly Transferable[]): void {
     this.worker.postMessage(message, (transfer ?? []) as Transferable[]);
     const slots = this.localSlots;
-    if (slots !== undefined && message[0] === MSG_TASKS) {
-      for (let i = 1; i < message.length; i += 4) slots[message[i] as number] = SLOT_RUNNING;
-    }
+    if (slots !== undefined) markTaskSlots(message, slots, SLOT_RUNNING);
   }
 
   terminate(): void {

@@ -9,27 +9,28 @@ import {
   type WorkerInit,
   PROTOCOL_VERSION,
 } from './protocol.js';
-import type { Task } from './task.js';
+import type { PoolTask } from './pool-task.js';
 import type { WorkerHandle } from './transport.js';
 
-export const WORKER_STARTING = 0;
-export const WORKER_READY = 1;
-export const WORKER_STOPPING = 2;
-export const WORKER_EXITED = 3;
+/**
+ * A worker's life: `starting` until it reports its functions, `ready` while it takes tasks, `stopping` once the pool
+ * asked it to end (idle, replaced, closing), `exited` for good.
+ */
+export type WorkerState = 'starting' | 'ready' | 'stopping' | 'exited';
 
 /**
  * The engine's record of one worker thread: its handle, its shared slot table and the tasks sent to it, in the
  * order it will run them (the head is running or next).
  */
 export class PoolWorker {
-  state = WORKER_STARTING;
+  state: WorkerState = 'starting';
   handle: WorkerHandle | undefined = undefined;
   readonly slots: Int32Array;
   readonly init: WorkerInit;
   /** Tasks sent and not yet answered, oldest first. */
-  readonly inflight = new WaitQueue<Task>();
+  readonly inflight = new WaitQueue<PoolTask>();
   /** Task by slot, for answers. */
-  readonly bySlot: (Task | undefined)[] = new Array<Task | undefined>(SLOT_COUNT);
+  readonly bySlot: (PoolTask | undefined)[] = new Array<PoolTask | undefined>(SLOT_COUNT);
   /** Slots free for new tasks, and slots taken back that the worker has not skipped yet. */
   private readonly free: number[] = [];
   private revoked: number[] = [];
@@ -53,6 +54,21 @@ export class PoolWorker {
     for (let slot = SLOT_COUNT - 1; slot >= 0; slot--) this.free.push(slot);
   }
 
+  /** Whether it takes tasks now. */
+  get ready(): boolean {
+    return this.state === 'ready';
+  }
+
+  /** Whether it is starting or ready (not on its way out). */
+  get live(): boolean {
+    return this.state === 'starting' || this.state === 'ready';
+  }
+
+  /** Tasks sent to it and not answered yet. */
+  get load(): number {
+    return this.inflight.length;
+  }
+
   /** Slots available now, reclaiming revoked ones the worker has passed. */
   freeSlots(): number {
     if (this.free.length === 0 && this.revoked.length > 0) {
@@ -67,7 +83,7 @@ export class PoolWorker {
   }
 
   /** Puts `task` in a free slot (call {@link freeSlots} first) and appends it to the in-flight list. */
-  assign(task: Task): number {
+  assign(task: PoolTask): number {
     const slot = this.free.pop()!;
     Atomics.store(this.slots, slot, SLOT_QUEUED);
     this.bySlot[slot] = task;
@@ -78,7 +94,7 @@ export class PoolWorker {
   }
 
   /** The worker answered for `task` (or it could not be sent): its slot is free again. */
-  release(task: Task): void {
+  release(task: PoolTask): void {
     const slot = task.slot;
     this.bySlot[slot] = undefined;
     Atomics.store(this.slots, slot, SLOT_FREE);
@@ -88,7 +104,7 @@ export class PoolWorker {
   }
 
   /** Takes back a task the worker has not started; false if it already started. */
-  revoke(task: Task): boolean {
+  revoke(task: PoolTask): boolean {
     const slot = task.slot;
     if (Atomics.compareExchange(this.slots, slot, SLOT_QUEUED, SLOT_REVOKED) !== SLOT_QUEUED) return false;
     this.bySlot[slot] = undefined;
@@ -98,14 +114,20 @@ export class PoolWorker {
     return true;
   }
 
-  isRunning(task: Task): boolean {
+  isRunning(task: PoolTask): boolean {
     return Atomics.load(this.slots, task.slot) === SLOT_RUNNING;
   }
 
   /** The task at the head of the list, if it is running (or was abandoned while running). */
-  running(): Task | undefined {
+  running(): PoolTask | undefined {
     const head = this.inflight.peek();
     return head !== undefined && (head.abandoned || this.isRunning(head)) ? head : undefined;
+  }
+
+  clearTimers(): void {
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    if (this.graceTimer !== undefined) clearTimeout(this.graceTimer);
+    this.idleTimer = this.graceTimer = undefined;
   }
 
   setReferenced(referenced: boolean): void {

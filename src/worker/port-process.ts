@@ -21,7 +21,12 @@ import {
   SLOT_QUEUED,
   STATUS_ERROR,
   STATUS_YIELD,
+  entryCount,
+  entrySlot,
+  resultMessage,
+  resultStatus,
   serializeError,
+  setEntrySlot,
   type WorkerInit,
 } from '../pool/protocol.js';
 import { DEAD_SLOT, MSG_EXIT_NOTICE, PROCESS_ENV_KEY, PROGRESS_FD } from '../pool/protocol-process.js';
@@ -45,9 +50,9 @@ class ProcessPort implements PoolPort {
   readonly init: WorkerInit;
   /** The runtime's slot table (this side's copy), one cell longer for {@link DEAD_SLOT}. */
   private readonly slots: Int32Array;
-  /** Where the entry of each queued slot sits: its batch, and its index in the batch. */
+  /** Where the entry of each queued slot sits: its batch, and its entry number in the batch. */
   private readonly batches: (unknown[] | undefined)[] = new Array<unknown[] | undefined>(SLOT_COUNT);
-  private readonly indexes = new Int32Array(SLOT_COUNT);
+  private readonly entries = new Int32Array(SLOT_COUNT);
   /** The arrival number of the task entry in each slot. */
   private readonly numbers = new Float64Array(SLOT_COUNT);
   private received = 0;
@@ -69,8 +74,8 @@ class ProcessPort implements PoolPort {
     // `transfer` lists cannot move memory between processes: the values are copied.
     if (message[0] === MSG_RESULTS) {
       const slots = this.slots;
-      for (let i = 1; i < message.length; i += 4) {
-        if (message[i + 1] !== STATUS_YIELD) slots[message[i] as number] = SLOT_FREE;
+      for (let entry = 0, count = entryCount(message); entry < count; entry++) {
+        if (resultStatus(message, entry) !== STATUS_YIELD) slots[entrySlot(message, entry)] = SLOT_FREE;
       }
     }
     this.send(message, undefined, undefined, ignoreSendError);
@@ -112,11 +117,11 @@ class ProcessPort implements PoolPort {
 
   private queue(batch: unknown[]): void {
     const slots = this.slots;
-    for (let i = 1; i < batch.length; i += 4) {
-      const slot = batch[i] as number;
+    for (let entry = 0, count = entryCount(batch); entry < count; entry++) {
+      const slot = entrySlot(batch, entry);
       slots[slot] = SLOT_QUEUED;
       this.batches[slot] = batch;
-      this.indexes[slot] = i;
+      this.entries[slot] = entry;
       this.numbers[slot] = ++this.received;
     }
   }
@@ -124,9 +129,9 @@ class ProcessPort implements PoolPort {
   /** Cancels a task not started yet (true), or leaves the abort to the runtime (false). */
   private takeBack(slot: number, reason: unknown): boolean {
     if (this.slots[slot] !== SLOT_QUEUED) return false;
-    this.batches[slot]![this.indexes[slot]!] = DEAD_SLOT;
+    setEntrySlot(this.batches[slot]!, this.entries[slot]!, DEAD_SLOT);
     this.batches[slot] = undefined;
-    this.post([MSG_RESULTS, slot, STATUS_ERROR, reason, 0]);
+    this.post(resultMessage(slot, STATUS_ERROR, reason, 0));
     return true;
   }
 }

@@ -6,7 +6,7 @@
  * that awaits something before calling `expose()`. Once connected, it reports the worker's own end (`close()`, an
  * uncaught error, an unhandled rejection) to the pool before it stops, since the page would otherwise not hear of it.
  */
-import { INIT_KEY, MSG_TASKS, SLOT_QUEUED, serializeError, type WorkerInit } from '../pool/protocol.js';
+import { INIT_KEY, SLOT_QUEUED, markTaskSlots, serializeError, type WorkerInit } from '../pool/protocol.js';
 import { EXIT_KEY, type ExitNotice } from '../pool/protocol-web.js';
 import type { PoolPort } from './port-node.js';
 
@@ -77,10 +77,8 @@ class WebPort implements PoolPort {
       return;
     }
     const slots = this.localSlots;
-    if (slots !== undefined && message[0] === MSG_TASKS) {
-      // The pool's copy says "sent"; ours must say "queued" for the runtime to claim the task.
-      for (let i = 1; i < message.length; i += 4) slots[message[i] as number] = SLOT_QUEUED;
-    }
+    // The pool's copy says "sent"; ours must say "queued" for the runtime to claim the task.
+    if (slots !== undefined) markTaskSlots(message, slots, SLOT_QUEUED);
     handler(message);
   }
 

@@ -11,6 +11,7 @@ import {
   MSG_READY,
   MSG_RESULTS,
   MSG_TASKS,
+  type ResultStatus,
   SLOT_FREE,
   SLOT_QUEUED,
   SLOT_RUNNING,
@@ -18,8 +19,21 @@ import {
   STATUS_OK,
   STATUS_YIELD,
   STREAM_WINDOW,
+  type TaskMode,
+  addResult,
   deserializeError,
+  entryAlone,
+  entryCount,
+  entrySlot,
+  newBatch,
+  resultMessage,
+  resultRunMs,
+  resultStatus,
+  resultValue,
   serializeError,
+  taskArgs,
+  taskFunction,
+  taskMode,
 } from '../pool/protocol.js';
 import { isThenable } from '../internal/promise.js';
 import { queueMacrotask } from '../internal/macrotask.js';
@@ -37,10 +51,10 @@ export class Runtime {
   /** Received task batches not yet fully consumed; `head` and `cursor` point at the next task entry. */
   private readonly inbox: (unknown[] | undefined)[] = [];
   private head = 0;
-  private cursor = 1;
+  private cursor = 0;
   /** The task in progress while it awaits (an async function or a stream); sync tasks never stay here. */
   private current: Context | undefined = undefined;
-  private out: unknown[] = [MSG_RESULTS];
+  private out: unknown[] = newBatch(MSG_RESULTS);
   private flushScheduled = false;
   private drainScheduled = false;
   /** The function index of the task last started in each slot, for error messages written after the fact. */
@@ -95,9 +109,9 @@ export class Runtime {
     const inbox = this.inbox;
     while (this.head < inbox.length) {
       const batch = inbox[this.head]!;
-      if (this.cursor < batch.length) return batch;
+      if (this.cursor < entryCount(batch)) return batch;
       inbox[this.head++] = undefined;
-      this.cursor = 1;
+      this.cursor = 0;
     }
     inbox.length = 0;
     this.head = 0;
@@ -110,16 +124,15 @@ export class Runtime {
     for (;;) {
       const batch = this.nextBatch();
       if (batch === undefined) break;
-      const i = this.cursor;
-      this.cursor = i + 4;
-      const slot = batch[i] as number;
+      const entry = this.cursor++;
+      const slot = entrySlot(batch, entry);
       if (Atomics.compareExchange(this.slots, slot, SLOT_QUEUED, SLOT_RUNNING) !== SLOT_QUEUED) {
         // Taken back by the pool (cancelled, or handed to another worker): skip it and free the slot.
         Atomics.store(this.slots, slot, SLOT_FREE);
         continue;
       }
       this.port.started?.(slot);
-      const end = this.run(slot, batch[i + 1] as number, batch[i + 2] as number, batch[i + 3] as unknown[]);
+      const end = this.run(slot, taskFunction(batch, entry), taskMode(batch, entry), taskArgs(batch, entry));
       if (end < 0) break; // the task went asynchronous; it resumes draining when it settles
       if (end >= sliceEnd) {
         if (this.nextBatch() !== undefined && !this.drainScheduled) {
@@ -133,7 +146,7 @@ export class Runtime {
   }
 
   /** Starts one task. Returns the time it ended, or -1 if it continues asynchronously. */
-  private run(slot: number, fnIndex: number, mode: number, args: unknown[]): number {
+  private run(slot: number, fnIndex: number, mode: TaskMode, args: unknown[]): number {
     this.slotFunction[slot] = fnIndex;
     const fn = this.fns[fnIndex];
     const task = new Context(slot);
@@ -190,14 +203,14 @@ export class Runtime {
     return -1;
   }
 
-  private finish(task: Context, status: number, value: unknown): number {
+  private finish(task: Context, status: ResultStatus, value: unknown): number {
     const end = performance.now();
     this.push(task.slot, status, value, end - task.start);
     return end;
   }
 
   /** An asynchronous task (or stream) ended: report it and go on with the queue. */
-  private settle(task: Context, status: number, value: unknown): void {
+  private settle(task: Context, status: ResultStatus, value: unknown): void {
     if (this.current === task) this.current = undefined;
     this.push(task.slot, status, value, performance.now() - task.start);
     this.drain();
@@ -205,7 +218,7 @@ export class Runtime {
 
   /** Feeds a stream's values to the pool, never more than the credit the consumer granted. */
   private async pump(task: Context, iterator: Iterator<unknown> | AsyncIterator<unknown>): Promise<void> {
-    let status = STATUS_OK;
+    let status: ResultStatus = STATUS_OK;
     let failure: unknown = undefined;
     try {
       while (!task.aborted) {
@@ -232,14 +245,14 @@ export class Runtime {
     this.settle(task, status, failure);
   }
 
-  private push(slot: number, status: number, value: unknown, runMs: number): void {
+  private push(slot: number, status: ResultStatus, value: unknown, runMs: number): void {
     if (value instanceof Transfer) {
       // Results that move memory go alone, so one bad transfer list cannot spoil a batch.
       this.flush();
-      this.post([MSG_RESULTS, slot, status, value.value, runMs], value.list);
+      this.post(resultMessage(slot, status, value.value, runMs), value.list);
       return;
     }
-    this.out.push(slot, status, status === STATUS_ERROR ? serializeError(value) : value, runMs);
+    addResult(this.out, slot, status, status === STATUS_ERROR ? serializeError(value) : value, runMs);
   }
 
   private scheduleFlush(): void {
@@ -251,17 +264,17 @@ export class Runtime {
   private flush(): void {
     this.flushScheduled = false;
     const out = this.out;
-    if (out.length === 1) return;
-    this.out = [MSG_RESULTS];
+    if (entryCount(out) === 0) return;
+    this.out = newBatch(MSG_RESULTS);
     try {
       this.port.post(out);
     } catch {
       // Some value cannot be cloned: send the entries one by one so only that one fails.
       let stopped: unknown = -1; // a stream whose value failed: drop the values it yielded after that one
-      for (let i = 1; i < out.length; i += 4) {
-        if (out[i] === stopped && out[i + 1] === STATUS_YIELD) continue;
-        if (!this.post([MSG_RESULTS, out[i], out[i + 1], out[i + 2], out[i + 3]], undefined))
-          stopped = out[i];
+      for (let entry = 0, count = entryCount(out); entry < count; entry++) {
+        const slot = entrySlot(out, entry);
+        if (slot === stopped && resultStatus(out, entry) === STATUS_YIELD) continue;
+        if (!this.post(entryAlone(out, entry), undefined)) stopped = slot;
       }
     }
   }
@@ -275,17 +288,19 @@ export class Runtime {
       this.port.post(message, transfer);
       return true;
     } catch (error) {
-      const status = message[2] as number;
-      const name = this.names[this.slotFunction[message[1] as number]!] ?? 'the function';
+      const slot = entrySlot(message, 0);
+      const status = resultStatus(message, 0);
+      const runMs = resultRunMs(message, 0);
+      const name = this.names[this.slotFunction[slot]!] ?? 'the function';
       let cause = error instanceof Error ? error.message : String(error);
       if (status === STATUS_ERROR) {
         // An error with uncloneable extras: keep what can travel.
-        const original = message[3] as { name?: unknown; message?: unknown } | null;
+        const original = resultValue(message, 0) as { name?: unknown; message?: unknown } | null;
         const text = original?.message;
         const plain = new Error(typeof text === 'string' ? text : 'an error that cannot be cloned');
         plain.name = typeof original?.name === 'string' ? original.name : 'Error';
         try {
-          this.port.post([MSG_RESULTS, message[1], STATUS_ERROR, serializeError(plain), message[4]]);
+          this.port.post(resultMessage(slot, STATUS_ERROR, serializeError(plain), runMs));
           return true;
         } catch (second) {
           cause = second instanceof Error ? second.message : String(second);
@@ -296,13 +311,13 @@ export class Runtime {
       if (status === STATUS_YIELD) {
         // The stream still runs: stop it; its one final answer carries this error.
         const task = this.current;
-        if (task !== undefined && task.slot === message[1] && task.failure === undefined) {
+        if (task !== undefined && task.slot === slot && task.failure === undefined) {
           task.failure = failure;
           task.abort(failure);
         }
         return false;
       }
-      this.port.post([MSG_RESULTS, message[1], STATUS_ERROR, serializeError(failure), message[4]]);
+      this.port.post(resultMessage(slot, STATUS_ERROR, serializeError(failure), runMs));
       return true;
     }
   }
