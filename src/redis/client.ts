@@ -117,7 +117,7 @@ export class RedisConnection {
   readonly send: Send;
   /** Redis time (ms) read by the latest script whose reply arrived, and the local time its command was sent. */
   private redisTime = 0;
-  private sentAt = 0;
+  private sentAt = -Infinity;
   private nextId = 0;
   private readonly wake: WakeSubscriber;
 

@@ -95,11 +95,17 @@ export function leaseQueue(
 export type { LeaseQueue };
 
 /** The error for a bad weight (`weight > capacity` included), or `undefined`. */
-export function weightError(where: string, weight: unknown, capacity: number): TypeError | RangeError | undefined {
+export function weightError(
+  where: string,
+  weight: unknown,
+  capacity: number,
+): TypeError | RangeError | undefined {
   const error = positiveIntegerError(where, 'weight', weight);
   if (error !== undefined) return error;
   if ((weight as number) > capacity) {
-    return new RangeError(`${where}: weight must be at most the capacity (${capacity}), got ${weight as number}`);
+    return new RangeError(
+      `${where}: weight must be at most the capacity (${capacity}), got ${weight as number}`,
+    );
   }
   return undefined;
 }

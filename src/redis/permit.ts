@@ -4,6 +4,7 @@
  * margin before the lease can end in Redis, so that work under the permit stops before anyone else is granted.
  */
 import { LeaseLostError } from '../errors.js';
+import { timerDelay } from '../internal/cancel.js';
 import { ignore } from '../internal/promise.js';
 import { isTransient } from './script.js';
 import type { RemoteQueue } from './remote-queue.js';
@@ -73,8 +74,12 @@ export class LeasedPermit implements RedisPermit {
   private confirm(deadline: number): void {
     this.clearTimers();
     const now = performance.now();
-    this.renewTimer = unref(setTimeout(renew, Math.max(0, deadline - (this.lease * 2) / 3 - now), this));
-    this.lossTimer = unref(setTimeout(lose, Math.max(0, deadline - leaseMargin(this.lease) - now), this));
+    this.renewTimer = unref(
+      setTimeout(renew, timerDelay(Math.max(0, deadline - (this.lease * 2) / 3 - now)), this),
+    );
+    this.lossTimer = unref(
+      setTimeout(lose, timerDelay(Math.max(0, deadline - leaseMargin(this.lease) - now)), this),
+    );
   }
 
   renew(): void {
@@ -84,7 +89,10 @@ export class LeasedPermit implements RedisPermit {
       (reply) => {
         if (this.state !== 'held') return;
         if (reply[0] === 1) this.confirm(sentAt + this.lease);
-        else this.lose(new LeaseLostError(`${this.queue.names.owner}: the lease ended before it could be renewed`));
+        else
+          this.lose(
+            new LeaseLostError(`${this.queue.names.owner}: the lease ended before it could be renewed`),
+          );
       },
       (error: unknown) => {
         if (this.state !== 'held') return;
@@ -113,7 +121,9 @@ export class LeasedPermit implements RedisPermit {
     this.state = 'released';
     this.clearTimers();
     this.released = this.queue.call('leave', [this.id]).then(ignore, (error: unknown) => {
-      throw new Error(`${this.queue.names.owner}: release failed; the lease ends on its own`, { cause: error });
+      throw new Error(`${this.queue.names.owner}: release failed; the lease ends on its own`, {
+        cause: error,
+      });
     });
     // A caller that does not await the release must not see an unhandled rejection.
     this.released.catch(ignore);

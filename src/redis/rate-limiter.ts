@@ -104,12 +104,18 @@ export class RedisRateLimiter {
    * ```
    */
   constructor(client: RedisClient, key: string, opts: RedisRateLimiterOptions) {
-    if (opts === null || typeof opts !== 'object') throw invalid(NAMES.owner, 'options must be an object', opts);
+    if (opts === null || typeof opts !== 'object')
+      throw invalid(NAMES.owner, 'options must be an object', opts);
     assertKey(NAMES.owner, key);
     const { limit, interval } = opts;
     assertPositiveInteger(NAMES.owner, 'limit', limit);
     if (typeof interval !== 'number' || !(interval > 0) || interval === Infinity) {
-      throw invalid(NAMES.owner, 'interval must be a positive finite number', interval, typeof interval === 'number');
+      throw invalid(
+        NAMES.owner,
+        'interval must be a positive finite number',
+        interval,
+        typeof interval === 'number',
+      );
     }
     const connection = connectionOf(NAMES.owner, client);
     const keys = rateLimiterKeys(prefixOf(NAMES.owner, opts.prefix), key);
@@ -190,7 +196,8 @@ export class RedisRateLimiter {
     let weight: unknown = 1;
     if (opts !== null && typeof opts === 'object' && opts.weight !== undefined) {
       weight = opts.weight;
-      const error = positiveIntegerError(NAMES.run, 'weight', weight) ?? weightError(NAMES.run, weight, this.limit);
+      const error =
+        positiveIntegerError(NAMES.run, 'weight', weight) ?? weightError(NAMES.run, weight, this.limit);
       if (error !== undefined) throw error;
     }
     await this.queue.acquire(weight as number, opts);

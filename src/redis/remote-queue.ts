@@ -5,8 +5,8 @@
  * waiter back after Redis lost its queue), and withdraws it on abort or timeout. Nothing here polls: a heartbeat
  * runs every third of the waiter lifetime, or when Redis says the head's turn comes (a lease or a window ending).
  */
-import { Waiter, timeoutError, waitOptionsError } from '../internal/cancel.js';
-import { ignore } from '../internal/promise.js';
+import { Waiter, timeoutError, timerDelay, waitOptionsError } from '../internal/cancel.js';
+import { ignore, rejected } from '../internal/promise.js';
 import type { WaitOptions } from '../types.js';
 import type { RedisConnection } from './client.js';
 import { isTransient, type Script } from './script.js';
@@ -103,7 +103,7 @@ export abstract class RemoteQueue<T> {
 
   acquire(weight: number, opts: WaitOptions | undefined): Promise<T> {
     const error = waitOptionsError(this.names.acquire, opts);
-    if (error !== undefined) return Promise.reject(error);
+    if (error !== undefined) return rejected(error);
     const timeout = opts?.timeout;
     const waiter = new RemoteWaiter<T>(this, weight, timeout === 0 ? 'try' : 'wait');
     const promise = waiter.wait(opts?.signal, timeout === 0 ? undefined : timeout);
@@ -210,7 +210,7 @@ export abstract class RemoteQueue<T> {
     if (at >= this.heartbeatAt) return;
     if (this.heartbeat !== undefined) clearTimeout(this.heartbeat);
     this.heartbeatAt = at;
-    this.heartbeat = unref(setTimeout(beat, Math.max(0, delay), this));
+    this.heartbeat = unref(setTimeout(beat, timerDelay(Math.max(0, delay)), this));
   }
 
   /** Plans the next heartbeat after a reply: a third of the waiter lifetime, or when the head (ours) can go. */

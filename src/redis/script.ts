@@ -12,7 +12,15 @@ export function redisErrorCode(error: unknown): string | undefined {
 }
 
 /** Codes of replies that mean "not now" (Redis starting, a failover, a busy script): waits retry after them. */
-const TRANSIENT_CODES = new Set(['LOADING', 'BUSY', 'READONLY', 'MASTERDOWN', 'TRYAGAIN', 'CLUSTERDOWN', 'NOSCRIPT']);
+const TRANSIENT_CODES = new Set([
+  'LOADING',
+  'BUSY',
+  'READONLY',
+  'MASTERDOWN',
+  'TRYAGAIN',
+  'CLUSTERDOWN',
+  'NOSCRIPT',
+]);
 
 /**
  * True when `error` is worth retrying: the connection failed or Redis answered with a transient code. A script

@@ -1,7 +1,13 @@
 import { assertPositiveInteger, positiveIntegerError } from '../internal/validate.js';
 import type { WaitOptions } from '../types.js';
 import type { RedisClient } from './client.js';
-import { leaseQueue, runHolding, weightError, type LeaseQueue, type RedisLockOptions } from './lease-queue.js';
+import {
+  leaseQueue,
+  runHolding,
+  weightError,
+  type LeaseQueue,
+  type RedisLockOptions,
+} from './lease-queue.js';
 import type { RedisPermit } from './permit.js';
 
 /**
@@ -163,7 +169,8 @@ export class RedisSemaphore {
     if (opts !== null && typeof opts === 'object' && opts.weight !== undefined) {
       weight = opts.weight;
       const error =
-        positiveIntegerError(NAMES.run, 'weight', weight) ?? weightError(NAMES.run, weight, this.queue.capacity);
+        positiveIntegerError(NAMES.run, 'weight', weight) ??
+        weightError(NAMES.run, weight, this.queue.capacity);
       if (error !== undefined) return Promise.reject(error);
     }
     return runHolding(this.queue, weight as number, fn, opts);

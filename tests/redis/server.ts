@@ -6,7 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createClient } from 'redis';
-import IORedis from 'ioredis';
+import { Redis as IORedis } from 'ioredis';
 
 const found = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
 /** True when `redis-server` can be started. */
@@ -59,13 +59,13 @@ export class RedisServer {
       const onData = (chunk: Buffer): void => {
         output += chunk.toString();
         if (output.includes('Ready to accept connections')) {
-          child.stdout!.off('data', onData);
-          child.stdout!.resume();
+          child.stdout.off('data', onData);
+          child.stdout.resume();
           resolve();
         }
       };
-      child.stdout!.on('data', onData);
-      child.stderr!.resume();
+      child.stdout.on('data', onData);
+      child.stderr.resume();
       child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
     });
   }
