@@ -157,7 +157,7 @@ describe.skipIf(!hasRedis || inMatrix).each(clientKinds)('faults with $name', (k
           op: 'chaos',
           key: 'chaos',
           prefix: 'chaos:',
-          ops: 300,
+          ops: 1_000,
           parallel: 4,
           lease: 1_000,
           seed: i + 1,
