@@ -43,7 +43,7 @@ async function startRedis(): Promise<{ url: string; server: ChildProcess }> {
   ]);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.stdout!.on('data', (chunk: Buffer) => {
+    server.stdout.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('Ready to accept connections')) resolve();
     });
   });
