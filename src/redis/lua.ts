@@ -20,7 +20,7 @@
 /** The wake channel of a waiter's process: the waiter id is `<connection>:<n>`. */
 export const WAKE_CHANNEL_PREFIX = 'weft:wake:';
 
-const QUEUE = `
+const HEADER = `
 local queue, waiters, entries = KEYS[1], KEYS[2], KEYS[3]
 local op, param, span, liveness = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local clock = redis.call('TIME')
@@ -33,21 +33,27 @@ local function entry(id)
   local w, l, t = string.match(v, '^(%d+) (%d+) (%d+)$')
   return tonumber(w), tonumber(l), tonumber(t)
 end
-local function dequeue(id)
-  redis.call('ZREM', queue, id)
-  redis.call('ZREM', waiters, id)
-  if redis.call('ZCARD', queue) == 0 then redis.call('HDEL', entries, '#seq') end
-end
-local function enqueue(id, w)
-  redis.call('ZADD', queue, redis.call('HINCRBY', entries, '#seq', 1), id)
-  redis.call('ZADD', waiters, now + liveness, id)
-  redis.call('HSET', entries, id, w .. ' ' .. span .. ' 0')
-end
 local function headOf() return redis.call('ZRANGE', queue, 0, 0)[1] end
 `;
 
-/** Grants queue heads in order while they fit; drops dead waiters; tells a new blocked head when to retry. */
-const SERVE = `
+/**
+ * The wait queue, the grant loop and the operations. Each primitive defines before it: `sweep()` (frees what
+ * ended, returns how much), `fits(w)`, `admit(id, w, lease)` (returns token and lease end), `granted(id, w)`,
+ * `hint(head)` (ms until the head may go, or -1), `leave(id)`, `renew(id)`, `nextSeq()` (arrival order),
+ * `queueLeft()` (called when a waiter leaves the queue), and the flags `notifyHead` (tell a new blocked head
+ * when to try) and `grantsOutliveEntries` (a grant can be found without an entry).
+ */
+const QUEUE = `
+local function dequeue(id)
+  redis.call('ZREM', queue, id)
+  redis.call('ZREM', waiters, id)
+  queueLeft()
+end
+local function enqueue(id, w)
+  redis.call('ZADD', queue, nextSeq(), id)
+  redis.call('ZADD', waiters, now + liveness, id)
+  redis.call('HSET', entries, id, w .. ' ' .. span .. ' 0')
+end
 local function serve()
   local changed = false
   while true do
@@ -63,9 +69,9 @@ local function serve()
       local token, expiry = admit(head, w, l)
       redis.call('PUBLISH', channel(head), 'g ' .. head .. ' ' .. fmt(token) .. ' ' .. fmt(expiry))
     else
-      if changed then
-        local delay = hint()
-        if delay >= 0 and notifyHead then redis.call('PUBLISH', channel(head), 'h ' .. head .. ' 0 ' .. fmt(delay)) end
+      if changed and notifyHead then
+        local delay = hint(head)
+        if delay >= 0 then redis.call('PUBLISH', channel(head), 'h ' .. head .. ' 0 ' .. fmt(delay)) end
       end
       return
     end
@@ -78,23 +84,25 @@ local function status(id, w)
   if redis.call('ZSCORE', queue, id) then return 0, 0, 0 end
   return 3, 0, 0
 end
-sweep()
-serve()
+if sweep() > 0 or op == 'heartbeat' then serve() end
 if op == 'acquire' then
   local id, w, mode = ARGV[5], tonumber(ARGV[6]), ARGV[7]
-  local s, token, remaining = status(id, w)
+  local s, token, remaining = 3, 0, 0
+  if grantsOutliveEntries or redis.call('HEXISTS', entries, id) == 1 then s, token, remaining = status(id, w) end
   if s == 1 then return {1, now, token, remaining} end
+  local head = headOf()
   if s == 0 then
     redis.call('ZADD', waiters, 'XX', now + liveness, id)
-    return {0, now, hint(), headOf()}
+    return {0, now, hint(head), head}
   end
-  if not headOf() and fits(w) then
+  if not head and fits(w) then
     local token, expiry = admit(id, w, span)
     return {1, now, token, expiry - now}
   end
   if mode == 'try' then return {2, now} end
   enqueue(id, w)
-  return {0, now, hint(), headOf()}
+  head = head or id
+  return {0, now, hint(head), head}
 elseif op == 'leave' then
   local id = ARGV[5]
   local held = leave(id)
@@ -105,7 +113,8 @@ elseif op == 'leave' then
 elseif op == 'renew' then
   return {renew(ARGV[5]), now}
 elseif op == 'heartbeat' then
-  local out = {now, hint(), headOf() or ''}
+  local head = headOf()
+  local out = {now, head and hint(head) or -1, head or ''}
   for i = 5, #ARGV, 2 do
     local id = ARGV[i]
     local s, token, remaining = status(id, tonumber(ARGV[i + 1]))
@@ -124,9 +133,18 @@ return redis.error_reply('ERR weft: unknown operation ' .. tostring(op))
  * the fencing counter, the one key that stays when the semaphore is idle. Permits in use are the entries' `#used`.
  * The counter starts at Redis time in microseconds, so tokens keep growing even if Redis loses its data.
  */
-export const SEMAPHORE_LUA = `${QUEUE}
+export const SEMAPHORE_LUA = `${HEADER}
 local holders, counter = KEYS[4], KEYS[5]
-local notifyHead = false
+local notifyHead, grantsOutliveEntries = false, false
+local function nextSeq()
+  local n = redis.call('INCR', counter)
+  if n == 1 then
+    n = now * 1000
+    redis.call('SET', counter, fmt(n))
+  end
+  return n
+end
+local function queueLeft() end
 local function addUsed(d)
   if redis.call('HINCRBY', entries, '#used', d) <= 0 then redis.call('HDEL', entries, '#used') end
 end
@@ -140,10 +158,10 @@ end
 local function sweep()
   local ended = redis.call('ZRANGEBYSCORE', holders, '-inf', now)
   for i = 1, #ended do free(ended[i]) end
+  return #ended
 end
 local function admit(id, w, l)
-  if redis.call('EXISTS', counter) == 0 then redis.call('SET', counter, fmt(now * 1000)) end
-  local token = redis.call('INCR', counter)
+  local token = nextSeq()
   redis.call('ZADD', holders, now + l, id)
   redis.call('HSET', entries, id, w .. ' ' .. l .. ' ' .. fmt(token))
   addUsed(w)
@@ -155,8 +173,8 @@ local function granted(id)
   local _, _, token = entry(id)
   return token, tonumber(until_) - now
 end
-local function hint()
-  if not headOf() then return -1 end
+local function hint(head)
+  if not head then return -1 end
   local first = redis.call('ZRANGE', holders, 0, 0, 'WITHSCORES')
   if first[2] then return tonumber(first[2]) - now end
   return -1
@@ -171,25 +189,30 @@ local function renew(id)
   redis.call('ZADD', holders, 'XX', now + span, id)
   return 1
 end
-${SERVE}`;
+${QUEUE}`;
 
 /**
  * Rate limiter: KEYS[4] the log of admissions in the window (sorted set of `weight id` by time), KEYS[5] the sum
  * of their weights. Both expire one interval after the last admission, so an idle limiter leaves nothing behind.
  * An admission stays findable by id for a whole interval, which makes a repeated `acquire` harmless.
  */
-export const RATE_LIMITER_LUA = `${QUEUE}
+export const RATE_LIMITER_LUA = `${HEADER}
 local log, total = KEYS[4], KEYS[5]
-local notifyHead = true
+local notifyHead, grantsOutliveEntries = true, true
+local function nextSeq() return redis.call('HINCRBY', entries, '#seq', 1) end
+local function queueLeft()
+  if redis.call('ZCARD', queue) == 0 then redis.call('HDEL', entries, '#seq') end
+end
 local function sum() return tonumber(redis.call('GET', total) or '0') end
 local function fits(w) return w <= param - sum() end
 local function sweep()
   local old = redis.call('ZRANGEBYSCORE', log, '-inf', now - span)
-  if #old == 0 then return end
+  if #old == 0 then return 0 end
   local freed = 0
   for i = 1, #old do freed = freed + tonumber(string.match(old[i], '^(%d+) ')) end
   redis.call('ZREMRANGEBYSCORE', log, '-inf', now - span)
   if redis.call('DECRBY', total, freed) <= 0 then redis.call('DEL', total) end
+  return #old
 end
 local function admit(id, w)
   redis.call('ZADD', log, now, w .. ' ' .. id)
@@ -203,8 +226,7 @@ local function granted(id, w)
   if redis.call('ZSCORE', log, w .. ' ' .. id) then return 0, 0 end
   return nil
 end
-local function hint()
-  local head = headOf()
+local function hint(head)
   if not head then return -1 end
   local w = entry(head)
   local needed = sum() + (w or 0) - param
@@ -219,4 +241,4 @@ local function hint()
 end
 local function leave() return 0 end
 local function renew() return 0 end
-${SERVE}`;
+${QUEUE}`;
