@@ -1,5 +1,5 @@
 import { ignore } from '../internal/promise.js';
-import { assertPositiveInteger, invalid, positiveIntegerError } from '../internal/validate.js';
+import { assertPositiveInteger, invalid } from '../internal/validate.js';
 import type { WaitOptions } from '../types.js';
 import { connectionOf, type RedisClient } from './client.js';
 import { assertKey, prefixOf, rateLimiterKeys } from './keys.js';
@@ -196,8 +196,7 @@ export class RedisRateLimiter {
     let weight: unknown = 1;
     if (opts !== null && typeof opts === 'object' && opts.weight !== undefined) {
       weight = opts.weight;
-      const error =
-        positiveIntegerError(NAMES.run, 'weight', weight) ?? weightError(NAMES.run, weight, this.limit);
+      const error = weightError(NAMES.run, weight, this.limit);
       if (error !== undefined) throw error;
     }
     await this.queue.acquire(weight as number, opts);

@@ -1,4 +1,4 @@
-import { assertPositiveInteger, positiveIntegerError } from '../internal/validate.js';
+import { assertPositiveInteger } from '../internal/validate.js';
 import type { WaitOptions } from '../types.js';
 import type { RedisClient } from './client.js';
 import {
@@ -168,9 +168,7 @@ export class RedisSemaphore {
     let weight: unknown = 1;
     if (opts !== null && typeof opts === 'object' && opts.weight !== undefined) {
       weight = opts.weight;
-      const error =
-        positiveIntegerError(NAMES.run, 'weight', weight) ??
-        weightError(NAMES.run, weight, this.queue.capacity);
+      const error = weightError(NAMES.run, weight, this.queue.capacity);
       if (error !== undefined) return Promise.reject(error);
     }
     return runHolding(this.queue, weight as number, fn, opts);
