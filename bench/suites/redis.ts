@@ -141,8 +141,11 @@ const suite: Suite = {
     'and redis-semaphore (defaults: a 10 ms retry interval) poll. "Longest run" is the most grants in a row to one ' +
     'process while the others were waiting (1 is perfectly fair); "spread" is the time between the first and the last ' +
     'process finishing, as a share of the run. Commands and CPU per operation are read from Redis INFO (commands ' +
-    'called by scripts count). Rate limit: 3 processes, 4 callers each, sharing 200 a second for 2 s; ' +
-    'rate-limiter-flexible counts fixed 1 s windows, bottleneck refreshes a reservoir every second.',
+    'called by scripts count). Rate limit: 3 processes, 4 callers each, sharing 200 a second for 3 s; ' +
+    'rate-limiter-flexible counts fixed 1 s windows, bottleneck refreshes a reservoir every second. Admission ' +
+    'times are taken by the callers when their call returns, so the busiest window carries a few calls of ' +
+    'observation jitter on this loaded machine (the floor shows it too); the tests check the exact property on the ' +
+    "admission log Redis keeps, in Redis's time.",
   async run({ quick, log }) {
     const server = await RedisServer.start();
     const redis = new Redis(server.port, '127.0.0.1');
@@ -248,7 +251,7 @@ const suite: Suite = {
         { name: 'bottleneck (Redis clustering)', id: 'bottleneck', kind: 'peer' },
         { name: 'rate-limiter-flexible', id: 'rate-limiter-flexible', kind: 'peer' },
       ];
-      const duration = quick ? 1_000 : 2_000;
+      const duration = quick ? 2_000 : 3_000;
       const rateSample = (contender: string) => async (): Promise<Metrics> => {
         const key = `bench:rate:${contender}:${run++}`;
         const replies = await Promise.all(
@@ -266,8 +269,11 @@ const suite: Suite = {
         }
         const shares = replies.map((reply) => (reply.admitted as number[]).length / (times.length / 3));
         return {
-          // The most a sliding 1 s window allows in the run: a burst, then the limit again every second.
-          achieved: (times.length / ((duration / 1_000 + 1) * 200)) * 100,
+          // The rate after the first window (whose burst of 200 any sliding-window limiter admits at once).
+          achieved:
+            (times.filter((t) => t >= times[0]! + 1_000 && t < times[0]! + duration).length /
+              (((duration - 1_000) / 1_000) * 200)) *
+            100,
           busiest,
           share: Math.min(...shares) * 100,
         };
@@ -278,7 +284,8 @@ const suite: Suite = {
           {
             achieved: {
               id: 'redis-rate-achieved',
-              title: 'Rate limit 200/s, 3 processes: admissions, as a share of the most the window allows',
+              title:
+                'Rate limit 200/s, 3 processes: rate achieved after the first second, as a share of the limit',
               unit: '%',
               higherIsBetter: true,
               target: 'weft >= 95%',

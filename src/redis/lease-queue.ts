@@ -61,8 +61,8 @@ class LeaseQueue extends RemoteQueue<LeasedPermit> {
     );
   }
 
-  protected admit(id: string, _weight: number, token: number, deadline: number): LeasedPermit | undefined {
-    if (deadline - performance.now() <= leaseMargin(this.lease)) return undefined;
+  protected admit(id: string, _weight: number, token: number, deadline: number): LeasedPermit | null {
+    if (deadline - performance.now() <= leaseMargin(this.lease)) return null;
     return new LeasedPermit(this, id, token, this.lease, deadline);
   }
 }

@@ -93,8 +93,8 @@ export class RedisMutex {
    * else await lock.release();
    * ```
    */
-  tryLock(): Promise<RedisPermit | undefined> {
-    return this.queue.tryAcquire(1);
+  async tryLock(): Promise<RedisPermit | undefined> {
+    return (await this.queue.tryAcquire(1)) ?? undefined;
   }
 
   /**

@@ -49,9 +49,13 @@ export function leaseMargin(lease: number): number {
 }
 
 export class LeasedPermit implements RedisPermit {
-  private readonly controller = new AbortController();
+  /** Made when `signal` is first read or the lease is lost: most permits are released without either. */
+  private controller: AbortController | undefined = undefined;
   private state: 'held' | 'lost' | 'released' = 'held';
+  /** Local time until which the lease is known to hold. */
+  private deadline: number;
   private renewTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Armed while a renewal is outstanding: fires a margin before `deadline`. */
   private lossTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   private released: Promise<void> | undefined = undefined;
   private lastError: unknown = undefined;
@@ -63,27 +67,27 @@ export class LeasedPermit implements RedisPermit {
     private readonly lease: number,
     deadline: number,
   ) {
+    this.deadline = deadline;
     this.confirm(deadline);
   }
 
   get signal(): AbortSignal {
-    return this.controller.signal;
+    return (this.controller ??= new AbortController()).signal;
   }
 
-  /** The lease is known to last until local time `deadline`: renew after a third of it, give up near its end. */
+  /** The lease is known to last until local time `deadline`: renew once a third of it has passed. */
   private confirm(deadline: number): void {
     this.clearTimers();
-    const now = performance.now();
-    this.renewTimer = unref(
-      setTimeout(renew, timerDelay(Math.max(0, deadline - (this.lease * 2) / 3 - now)), this),
-    );
-    this.lossTimer = unref(
-      setTimeout(lose, timerDelay(Math.max(0, deadline - leaseMargin(this.lease) - now)), this),
-    );
+    this.deadline = deadline;
+    const delay = deadline - (this.lease * 2) / 3 - performance.now();
+    this.renewTimer = unref(setTimeout(renew, timerDelay(Math.max(0, delay)), this));
   }
 
   renew(): void {
     this.renewTimer = undefined;
+    // Gives up a margin before the lease can end, unless this renewal (or a retry) is confirmed first.
+    const untilLoss = this.deadline - leaseMargin(this.lease) - performance.now();
+    this.lossTimer ??= unref(setTimeout(lose, timerDelay(Math.max(0, untilLoss)), this));
     const sentAt = performance.now();
     this.queue.call('renew', [this.id]).then(
       (reply) => {
@@ -113,7 +117,7 @@ export class LeasedPermit implements RedisPermit {
     if (this.state !== 'held') return;
     this.state = 'lost';
     this.clearTimers();
-    this.controller.abort(reason);
+    (this.controller ??= new AbortController()).abort(reason);
   }
 
   release(): Promise<void> {

@@ -1,4 +1,3 @@
-import { ignore } from '../internal/promise.js';
 import { assertPositiveInteger, invalid } from '../internal/validate.js';
 import type { WaitOptions } from '../types.js';
 import { connectionOf, type RedisClient } from './client.js';
@@ -59,9 +58,9 @@ const WAITER_LIFETIME = 10_000;
 
 let script: Script | undefined;
 
-class RateQueue extends RemoteQueue<true> {
-  protected admit(): true {
-    return true;
+class RateQueue extends RemoteQueue<undefined> {
+  protected admit(): undefined {
+    return undefined;
   }
 }
 
@@ -148,7 +147,7 @@ export class RedisRateLimiter {
       const error = weightError(NAMES.acquire, weight, this.limit);
       if (error !== undefined) return Promise.reject(error);
     }
-    return this.queue.acquire(weight, opts).then(ignore);
+    return this.queue.acquire(weight, opts);
   }
 
   /**
@@ -172,7 +171,7 @@ export class RedisRateLimiter {
       const error = weightError(NAMES.tryAcquire, weight, this.limit);
       if (error !== undefined) throw error;
     }
-    return (await this.queue.tryAcquire(weight)) === true;
+    return (await this.queue.tryAcquire(weight)) !== null;
   }
 
   /**

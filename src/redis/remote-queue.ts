@@ -90,8 +90,8 @@ export abstract class RemoteQueue<T> {
     this.head = [String(param), String(span), String(liveness)];
   }
 
-  /** What a grant resolves with; `undefined` (refuse it, the waiter tries again) when it came too late to use. */
-  protected abstract admit(id: string, weight: number, token: number, deadline: number): T | undefined;
+  /** What a grant resolves with; `null` (refuse it, the waiter tries again) when it came too late to use. */
+  protected abstract admit(id: string, weight: number, token: number, deadline: number): T | null;
 
   /** Runs one operation of the script; the reply, having recorded its Redis time. */
   async call(op: string, args: readonly string[]): Promise<Reply> {
@@ -111,16 +111,16 @@ export abstract class RemoteQueue<T> {
     return promise;
   }
 
-  /** Takes `weight` now or never: `undefined` when it would have to wait. Rejects when Redis cannot be reached. */
-  async tryAcquire(weight: number): Promise<T | undefined> {
+  /** Takes `weight` now or never: `null` when it would have to wait. Rejects when Redis cannot be reached. */
+  async tryAcquire(weight: number): Promise<T | null> {
     const id = this.connection.newId();
     let reply: Reply;
     try {
       const sentAt = performance.now();
       reply = await this.call('acquire', [id, String(weight), 'try']);
-      if (reply[0] !== 1) return undefined;
+      if (reply[0] !== 1) return null;
       const granted = this.admit(id, weight, Number(reply[2]), sentAt + Number(reply[3]));
-      if (granted === undefined) this.call('leave', [id]).catch(ignore);
+      if (granted === null) this.call('leave', [id]).catch(ignore);
       return granted;
     } catch (error) {
       throw redisError(this.names.tryAcquire, 'Redis command failed', error);
@@ -177,7 +177,7 @@ export abstract class RemoteQueue<T> {
   granted(waiter: RemoteWaiter<T>, token: number, deadline: number): void {
     if (waiter.state === 'done') return;
     const value = this.admit(waiter.id, waiter.weight, token, deadline);
-    if (value === undefined) {
+    if (value === null) {
       // Granted, but the lease is (nearly) over by now: give it back and wait again, as a new arrival.
       this.withdraw(waiter, true);
       waiter.id = this.connection.newId();

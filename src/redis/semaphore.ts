@@ -140,12 +140,12 @@ export class RedisSemaphore {
    * else await permit.release();
    * ```
    */
-  tryAcquire(weight: number = 1): Promise<RedisPermit | undefined> {
+  async tryAcquire(weight: number = 1): Promise<RedisPermit | undefined> {
     if (weight !== 1) {
       const error = weightError(NAMES.tryAcquire, weight, this.queue.capacity);
-      if (error !== undefined) return Promise.reject(error);
+      if (error !== undefined) throw error;
     }
-    return this.queue.tryAcquire(weight);
+    return (await this.queue.tryAcquire(weight)) ?? undefined;
   }
 
   /**
