@@ -86,6 +86,26 @@ describe.skipIf(!hasRedis).each(clientKinds)('Redis locks with $name', (kind) =>
     expect(await keysOf(k)).toEqual([`weft:{${k}}:token`]);
   });
 
+  it('an uncontended lock and its release are one round trip each, on the user connection only', async () => {
+    const mutex = new RedisMutex(a, key(), { lease: 1_000 });
+    await (await mutex.lock()).release(); // loads the script
+    const calls = async (): Promise<{ scripts: number; clients: number }> => {
+      const info = (await kind.command(b, ['INFO', 'all'])) as string;
+      const count = (name: string): number =>
+        Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+      return {
+        scripts: count('evalsha') + count('eval'),
+        clients: Number(/connected_clients:(\d+)/.exec(info)![1]),
+      };
+    };
+    const before = await calls();
+    const permit = await mutex.lock();
+    await permit.release();
+    const after = await calls();
+    expect(after.scripts - before.scripts).toBe(2);
+    expect(after.clients).toBeLessThanOrEqual(before.clients); // no connection opened (one may close)
+  });
+
   it('serves weighted waiters strictly FIFO: a heavy head is not overtaken', async () => {
     const k = key();
     const sem = new RedisSemaphore(a, k, 3, { lease: 1_000 });
