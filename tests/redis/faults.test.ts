@@ -159,7 +159,7 @@ describe.skipIf(!hasRedis || inMatrix).each(clientKinds)('faults with $name', (k
           prefix: 'chaos:',
           ops: 1_000,
           parallel: 4,
-          lease: 1_000,
+          lease: 2_000,
           seed: i + 1,
         }),
       ),

@@ -1,5 +1,6 @@
 /** Forked Node processes that run weftjs/redis commands for the multi-process tests (tests/fixtures/redis). */
 import { fork, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import path from 'node:path';
 
 const fixture = path.resolve(import.meta.dirname, '..', 'fixtures', 'redis', 'process.mjs');
@@ -33,6 +34,13 @@ export class Peer {
       env: { ...process.env, WEFT_REDIS_PORT: String(port), WEFT_REDIS_CLIENT: client, ...env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    // Below the test runner's priority, so that the load of a chaos run does not starve timing-sensitive tests of
+    // other suites running at the same time on a small CI machine.
+    try {
+      setPriority(child.pid!, 10);
+    } catch {
+      // not permitted here: run at the default priority
+    }
     const peer = new Peer(child);
     await peer.until((e) => e.event === 'ready');
     return peer;
