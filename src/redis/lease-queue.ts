@@ -94,17 +94,18 @@ export function leaseQueue(
 
 export type { LeaseQueue };
 
-/** The error for a bad weight (`weight > capacity` included), or `undefined`. */
+/** The error for a bad weight (above `capacity`, called `bound` in the message, included), or `undefined`. */
 export function weightError(
   where: string,
   weight: unknown,
   capacity: number,
+  bound = 'capacity',
 ): TypeError | RangeError | undefined {
   const error = positiveIntegerError(where, 'weight', weight);
   if (error !== undefined) return error;
   if ((weight as number) > capacity) {
     return new RangeError(
-      `${where}: weight must be at most the capacity (${capacity}), got ${weight as number}`,
+      `${where}: weight must be at most the ${bound} (${capacity}), got ${weight as number}`,
     );
   }
   return undefined;

@@ -144,7 +144,7 @@ export class RedisRateLimiter {
    */
   take(weight: number = 1, opts?: WaitOptions): Promise<void> {
     if (weight !== 1) {
-      const error = weightError(NAMES.acquire, weight, this.limit);
+      const error = weightError(NAMES.acquire, weight, this.limit, 'limit');
       if (error !== undefined) return Promise.reject(error);
     }
     return this.queue.acquire(weight, opts);
@@ -168,7 +168,7 @@ export class RedisRateLimiter {
    */
   async tryTake(weight: number = 1): Promise<boolean> {
     if (weight !== 1) {
-      const error = weightError(NAMES.tryAcquire, weight, this.limit);
+      const error = weightError(NAMES.tryAcquire, weight, this.limit, 'limit');
       if (error !== undefined) throw error;
     }
     return (await this.queue.tryAcquire(weight)) !== null;
@@ -195,7 +195,7 @@ export class RedisRateLimiter {
     let weight: unknown = 1;
     if (opts !== null && typeof opts === 'object' && opts.weight !== undefined) {
       weight = opts.weight;
-      const error = weightError(NAMES.run, weight, this.limit);
+      const error = weightError(NAMES.run, weight, this.limit, 'limit');
       if (error !== undefined) throw error;
     }
     await this.queue.acquire(weight as number, opts);

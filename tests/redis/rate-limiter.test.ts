@@ -72,7 +72,7 @@ describe.skipIf(!hasRedis).each(clientKinds)('RedisRateLimiter with $name', (kin
     );
     const limiter = new RedisRateLimiter(clients[0]!, key(), { limit: 2, interval: 100 });
     await expect(limiter.take(3)).rejects.toThrow(
-      new RangeError('RedisRateLimiter.take: weight must be at most the capacity (2), got 3'),
+      new RangeError('RedisRateLimiter.take: weight must be at most the limit (2), got 3'),
     );
     await expect(limiter.tryTake(0)).rejects.toThrow(RangeError);
     await expect(limiter.run(() => 1, { weight: -1 })).rejects.toThrow(RangeError);
