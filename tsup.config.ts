@@ -11,6 +11,7 @@ export default defineConfig({
     'pool/index': 'src/pool/index.ts',
     'shared/index': 'src/shared/index.ts',
     'worker/index': 'src/worker/index.ts',
+    'redis/index': 'src/redis/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

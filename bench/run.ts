@@ -49,7 +49,7 @@ async function writeDocs(): Promise<void> {
   for (const file of (await readdir(resultsDir)).filter((f) => f.endsWith('.json')).sort()) {
     saved.push(JSON.parse(await readFile(path.join(resultsDir, file), 'utf8')) as SavedSuite);
   }
-  const order = ['sync', 'rate', 'channel', 'scheduler', 'pool', 'pool-process', 'shared'];
+  const order = ['sync', 'rate', 'channel', 'scheduler', 'pool', 'pool-process', 'shared', 'redis'];
   saved.sort((a, b) => (order.indexOf(a.name) >>> 0) - (order.indexOf(b.name) >>> 0));
   const out = [
     '# Benchmarks',

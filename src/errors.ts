@@ -166,3 +166,36 @@ export class WorkerCrashedError extends Error {
     this.signal = options?.signal;
   }
 }
+
+/**
+ * A `weftjs/redis` permit whose lease can no longer be guaranteed: its process could not renew it in time (paused,
+ * partitioned from Redis, Redis unreachable or restarted), so another process may be granted the same permits.
+ * `permit.signal` aborts with it as the reason; stop the work the permit protected.
+ *
+ * @example Stopping protected work when the lease is lost
+ * ```ts
+ * import Redis from 'ioredis';
+ * import { LeaseLostError } from 'weftjs';
+ * import { RedisMutex } from 'weftjs/redis';
+ *
+ * declare function copyRows(signal: AbortSignal): Promise<void>;
+ * const mutex = new RedisMutex(new Redis(), 'nightly-copy', { lease: 10_000 });
+ * await using lock = await mutex.lock();
+ * try {
+ *   await copyRows(lock.signal);
+ * } catch (error) {
+ *   if (lock.signal.reason instanceof LeaseLostError) console.log('another process may hold the lock now');
+ *   throw error;
+ * }
+ * ```
+ */
+export class LeaseLostError extends Error {
+  /**
+   * @param message - Defaults to `'lease lost'`.
+   * @param options - Standard error options (`cause`: the Redis error that kept the lease from being renewed).
+   */
+  constructor(message = 'lease lost', options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'LeaseLostError';
+  }
+}

@@ -131,6 +131,7 @@ Object.assign(scenarios, {
       'weftjs/pool',
       'weftjs/shared',
       'weftjs/worker',
+      'weftjs/redis',
     ];
     const loaded = {};
     for (const entry of entries) loaded[entry] = Object.keys(await import(entry)).sort();
