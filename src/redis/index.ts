@@ -33,3 +33,6 @@ export {
   type RedisRateLimiterOptions,
   type RedisRateLimiterRunOptions,
 } from './rate-limiter.js';
+export { RedisChannel, type RedisChannelOptions, type RedisChannelProcessOptions } from './channel.js';
+export type { RedisChannelCodec } from './channel-codec.js';
+export type { RedisChannelContext, RedisChannelHandler } from './channel-consumer.js';

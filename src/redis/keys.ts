@@ -41,3 +41,9 @@ export function semaphoreKeys(prefix: string, key: string): string[] {
 export function rateLimiterKeys(prefix: string, key: string): string[] {
   return keysOf(prefix, key, RATE_LIMITER_PARTS);
 }
+
+/** The keys of a channel: its stream `<prefix>{<name>}`, then `:meta`, `:senders` and the dead letters `:dead`. */
+export function channelKeys(prefix: string, name: string): string[] {
+  const stream = `${prefix}{${name}}`;
+  return [stream, `${stream}:meta`, `${stream}:senders`, `${stream}:dead`];
+}
