@@ -11,6 +11,8 @@ type Duplicate = Record<string, ((...args: unknown[]) => unknown) | undefined>;
 export class BlockingConnection {
   private readonly client: Duplicate;
   private readonly ready: Promise<unknown>;
+  /** This connection's `CLIENT ID`, asked first, so that a blocked read can be ended with `CLIENT UNBLOCK`. */
+  readonly id: Promise<string>;
   closed = false;
 
   constructor(private readonly connection: RedisConnection) {
@@ -19,6 +21,8 @@ export class BlockingConnection {
     this.ready =
       connection.kind === 'ioredis' ? Promise.resolve() : (this.client.connect!() as Promise<unknown>);
     this.ready.catch(ignore);
+    this.id = this.send(['CLIENT', 'ID']).then(String);
+    this.id.catch(ignore);
   }
 
   /** Sends a command on this connection; rejects once closed. */
@@ -26,6 +30,11 @@ export class BlockingConnection {
     await this.ready;
     if (this.closed) throw new Error('connection closed');
     return this.connection.kind === 'ioredis' ? this.client.call!(...args) : this.client.sendCommand!(args);
+  }
+
+  /** Ends a blocked read on this connection as if it had timed out (through `connection`, a free one). */
+  unblock(): void {
+    this.id.then((id) => this.connection.send(['CLIENT', 'UNBLOCK', id])).catch(ignore);
   }
 
   /** Closes the connection now; a command still blocked on it rejects. */

@@ -10,7 +10,7 @@ import { BlockingConnection } from './blocking-connection.js';
 import type { Codec } from './channel-codec.js';
 import type { RedisConnection } from './client.js';
 import { redisErrorCode, isTransient, type Script } from './script.js';
-import { unref } from './wake.js';
+import { unref, type WakeListener } from './wake.js';
 
 /** What a handler is told about the delivery it runs. */
 export interface RedisChannelContext {
@@ -38,6 +38,8 @@ const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 1_000;
 /** Consumers idle this long (and at least 10 visibilities) with nothing pending are removed from the group. */
 const STALE_MS = 600_000;
+/** How often a consumer of a closed channel looks whether the last values are finished. */
+const DRAIN_SCAN_MS = 25;
 /** How often a consumer looks for stale ones. */
 const TIDY_EVERY_MS = 60_000;
 
@@ -84,10 +86,10 @@ class Finisher {
   }
 }
 
-export class Consumer<T> {
+export class Consumer<T> implements WakeListener {
   private readonly controller = new AbortController();
   private readonly finisher: Finisher;
-  private readonly scanEvery: number;
+  private scanEvery: number;
   /** Deliveries whose handler has not settled, by id. */
   private readonly active = new Set<string>();
   /** Deliveries left unfinished by a stop: handed back for another consumer. */
@@ -98,6 +100,8 @@ export class Consumer<T> {
   private stopReason: unknown = undefined;
   private lastScan = -Infinity;
   private lastTidy = performance.now();
+  /** Told of a close through Redis: a member `<wake channel> <id>` of the channel's consumers set. */
+  private readonly wakeId: string;
 
   constructor(
     private readonly shared: ChannelShared<T>,
@@ -108,16 +112,21 @@ export class Consumer<T> {
   ) {
     this.finisher = new Finisher(shared);
     this.scanEvery = Math.min(Math.max(shared.visibility / 4, 10), 1_000);
+    this.wakeId = shared.connection.newId();
   }
 
   /** Runs until the channel is closed and drained (resolves) or the signal aborts (rejects with its reason). */
   async run(): Promise<void> {
+    const { connection, keys } = this.shared;
     this.signal?.addEventListener('abort', this);
-    this.reader = new BlockingConnection(this.shared.connection);
+    connection.watch(this.wakeId, this);
+    this.reader = new BlockingConnection(connection);
     try {
       await this.loop();
     } finally {
       this.signal?.removeEventListener('abort', this);
+      connection.unwatch(this.wakeId);
+      connection.send(['SREM', keys[4]!, `${connection.channel} ${this.wakeId}`]).catch(ignore);
       this.reader.close();
       while (this.active.size > 0) await this.changed();
       await this.finisher.drain();
@@ -133,6 +142,18 @@ export class Consumer<T> {
     this.controller.abort(this.stopReason);
     this.reader?.close();
     this.wakeLoop();
+  }
+
+  /** The channel was closed (or the wake subscriber reconnected): scan now rather than at the next scan. */
+  wake(): void {
+    this.lastScan = -Infinity;
+    const reader = this.reader;
+    if (reader === undefined) return;
+    reader.id.then((id) => this.shared.connection.send(['CLIENT', 'UNBLOCK', id])).catch(ignore);
+  }
+
+  recheck(): void {
+    this.lastScan = -Infinity;
   }
 
   private async loop(): Promise<void> {
@@ -178,14 +199,17 @@ export class Consumer<T> {
       String(Math.ceil(visibility)),
       String(free),
       String(staleAfter),
+      `${connection.channel} ${this.wakeId}`,
     ])) as unknown[];
     for (let i = 3; i + 3 < reply.length; i += 4) {
       // A delivery of ours that outlived `visibility` and came back to us is already running here.
       if (!this.active.has(String(reply[i])))
         void this.handle(String(reply[i]), Number(reply[i + 1]), reply[i + 2], reply[i + 3]);
     }
-    const drained = reply[0] === 1 && reply[1] === 0 && reply[2] === 0;
-    return drained && this.active.size === 0;
+    if (reply[0] !== 1) return false;
+    // Closed: draining. Other consumers' last values finish without telling us, so look again soon.
+    this.scanEvery = Math.min(this.scanEvery, DRAIN_SCAN_MS);
+    return reply[1] === 0 && reply[2] === 0 && this.active.size === 0;
   }
 
   /** Reads up to `free` new values, blocking until the next scan is due. */

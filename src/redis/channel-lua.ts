@@ -1,21 +1,25 @@
 /**
- * The Lua of {@link RedisChannel}. KEYS are always `stream, meta, senders` (one `{hash tag}`), plus the dead-letter
- * stream for `dead`. A value lives in the stream from `send` until it is finished: `finish` and `dead` acknowledge
+ * The Lua of {@link RedisChannel}. KEYS are always `stream, meta, senders, dead, consumers` (one `{hash tag}`);
+ * `consumers` holds the wake members of running consumers. A value lives in the stream from `send` until it is finished: `finish` and `dead` acknowledge
  * and delete it, so the stream's length is the number of values sent but unfinished (what `capacity` bounds), and
  * finished entries never pile up. Senders blocked by `capacity` are members `<wake channel> <id>` of the senders
  * set; every finish or close publishes a wake-up to each of them and empties the set (they try again).
  */
-/** Wakes every blocked sender (they retry their send, which re-registers them if still full). */
-const WAKE_SENDERS = `
-local function wakeSenders()
-  local waiting = redis.call('SMEMBERS', KEYS[3])
+/**
+ * Wakes every member of the set `key` (blocked senders retry their send, which re-registers them if still full;
+ * consumers told of a close look at once instead of at their next scan).
+ */
+const WAKE = `
+local function wake(key)
+  local waiting = redis.call('SMEMBERS', key)
   if #waiting == 0 then return end
-  redis.call('DEL', KEYS[3])
+  redis.call('DEL', key)
   for _, member in ipairs(waiting) do
     local space = string.find(member, ' ', 1, true)
     redis.call('PUBLISH', string.sub(member, 1, space - 1), 'g ' .. string.sub(member, space + 1) .. ' 0 0')
   end
 end
+local function wakeSenders() wake(KEYS[3]) end
 `;
 
 /** The group's last delivered id (creating the group, and the stream, when missing). */
@@ -67,7 +71,7 @@ return n
 `;
 
 /** `finish group id ...`: the values are done; acknowledges and deletes them. Reply: how many were pending. */
-export const FINISH_LUA = `${WAKE_SENDERS}
+export const FINISH_LUA = `${WAKE}
 local done = redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
 redis.call('XDEL', KEYS[1], unpack(ARGV, 2))
 wakeSenders()
@@ -75,7 +79,7 @@ return done
 `;
 
 /** `dead group id field value error attempts`: moves a value that failed every attempt to the dead-letter stream. */
-export const DEAD_LUA = `${WAKE_SENDERS}
+export const DEAD_LUA = `${WAKE}
 redis.call('XADD', KEYS[4], '*', ARGV[3], ARGV[4], 'error', ARGV[5], 'id', ARGV[2], 'attempts', ARGV[6])
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])
@@ -83,10 +87,11 @@ wakeSenders()
 return 1
 `;
 
-/** `close`: marks the channel closed for every process and wakes blocked senders (they reject). */
-export const CLOSE_LUA = `${WAKE_SENDERS}
+/** `close`: marks the channel closed for every process, wakes blocked senders (they reject) and consumers. */
+export const CLOSE_LUA = `${WAKE}
 redis.call('HSET', KEYS[2], 'closed', '1')
 wakeSenders()
+wake(KEYS[5])
 return 1
 `;
 
@@ -94,7 +99,7 @@ return 1
  * `take group consumer`: takes the next new value and finishes it at once (`receive`). Reply `{1, id, field, value}`,
  * or `{0, closed, lastDeliveredId}` when there is none (wait for an entry after that id).
  */
-export const TAKE_LUA = `${WAKE_SENDERS}${GROUP}
+export const TAKE_LUA = `${WAKE}${GROUP}
 local closed = redis.call('HGET', KEYS[2], 'closed') and 1 or 0
 local last = lastDelivered(ARGV[1])
 local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', 1, 'NOACK', 'STREAMS', KEYS[1], '>')
@@ -108,7 +113,7 @@ return {0, closed, last}
 `;
 
 /**
- * `scan group consumer visibility count staleAfter`: claims up to `count` values whose delivery is older than
+ * `scan group consumer visibility count staleAfter member`: registers `member` to be told of a close, claims up to `count` values whose delivery is older than
  * `visibility` ms (their consumer died or is too slow), trims entries that are finished but still stored (a
  * `receive` that died between taking and deleting), and, when `staleAfter` > 0, forgets consumers idle that long
  * with nothing pending. Reply `{closed, pending, undelivered, id, attempt, field, value, ...}` where `pending`
@@ -117,6 +122,7 @@ return {0, closed, last}
 export const SCAN_LUA = `${GROUP}
 local group, consumer, visibility, count, staleAfter = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local closed = redis.call('HGET', KEYS[2], 'closed') and 1 or 0
+if closed == 0 then redis.call('SADD', KEYS[5], ARGV[6]) end
 local last = lastDelivered(group)
 local summary = redis.call('XPENDING', KEYS[1], group)
 local pending = summary[1]

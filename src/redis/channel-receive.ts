@@ -5,13 +5,14 @@
  * nothing, so an abort leaves no trace), then the waiters try again in arrival order.
  */
 import { ChannelClosedError } from '../errors.js';
+import { ignore } from '../internal/promise.js';
 import { QueueWaiter } from '../internal/cancel.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import { BlockingConnection } from './blocking-connection.js';
 import type { ChannelShared } from './channel-consumer.js';
 import { redisError } from './remote-queue.js';
 import { isTransient, type Script } from './script.js';
-import { unref } from './wake.js';
+import { unref, type WakeListener } from './wake.js';
 
 const RECEIVE = 'RedisChannel.receive';
 /** Longest wait of one blocking read, so that a close made elsewhere is noticed within this long. */
@@ -27,18 +28,32 @@ class ReceiveWaiter<T> extends QueueWaiter<T, ReceiveWaiter<T>> {
 
 type Taken = [1, string, string, string] | [0, number, string];
 
-export class Receiver<T> {
+export class Receiver<T> implements WakeListener {
   private readonly queue = new WaitQueue<ReceiveWaiter<T>>();
   private running = false;
   private watcher: BlockingConnection | undefined = undefined;
   /** A value taken for a waiter that was cancelled meanwhile: the next waiter here gets it first. */
   private spare: { value: T } | undefined = undefined;
+  /** Told of a close through Redis while waiting: a member `<wake channel> <id>` of the consumers set. */
+  private readonly wakeId: string;
+  private watching = false;
 
   constructor(
     private readonly shared: ChannelShared<T>,
     private readonly take: Script,
     private readonly consumer: string,
-  ) {}
+  ) {
+    this.wakeId = shared.connection.newId();
+  }
+
+  /** The channel was closed: stop waiting and take (which then sees the close). */
+  wake(): void {
+    this.watcher?.unblock();
+  }
+
+  recheck(): void {
+    this.wake();
+  }
 
   receive(signal: AbortSignal | undefined, timeout: number | undefined): Promise<T> {
     const waiter = new ReceiveWaiter<T>(this.queue);
@@ -86,6 +101,12 @@ export class Receiver<T> {
       this.running = false;
       this.watcher?.close();
       this.watcher = undefined;
+      if (this.watching) {
+        this.watching = false;
+        const { connection, keys } = this.shared;
+        connection.unwatch(this.wakeId);
+        connection.send(['SREM', keys[4]!, `${connection.channel} ${this.wakeId}`]).catch(ignore);
+      }
     }
   }
 
@@ -104,7 +125,13 @@ export class Receiver<T> {
 
   /** Waits until an entry after `last` exists (or a while passes, to see a close made elsewhere). */
   private async watch(last: string): Promise<void> {
-    this.watcher ??= new BlockingConnection(this.shared.connection);
+    const { connection, keys } = this.shared;
+    if (!this.watching) {
+      this.watching = true;
+      connection.watch(this.wakeId, this);
+      await connection.send(['SADD', keys[4]!, `${connection.channel} ${this.wakeId}`]).catch(ignore);
+    }
+    this.watcher ??= new BlockingConnection(connection);
     try {
       await this.watcher.send([
         'XREAD',

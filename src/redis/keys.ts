@@ -42,8 +42,11 @@ export function rateLimiterKeys(prefix: string, key: string): string[] {
   return keysOf(prefix, key, RATE_LIMITER_PARTS);
 }
 
-/** The keys of a channel: its stream `<prefix>{<name>}`, then `:meta`, `:senders` and the dead letters `:dead`. */
+/**
+ * The keys of a channel: its stream `<prefix>{<name>}`, then `:meta`, `:senders`, the dead letters `:dead` and
+ * `:consumers`.
+ */
 export function channelKeys(prefix: string, name: string): string[] {
   const stream = `${prefix}{${name}}`;
-  return [stream, `${stream}:meta`, `${stream}:senders`, `${stream}:dead`];
+  return [stream, `${stream}:meta`, `${stream}:senders`, `${stream}:dead`, `${stream}:consumers`];
 }

@@ -29,8 +29,13 @@ export class Peer {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  static async start(port: number, client = 'ioredis', env: Record<string, string> = {}): Promise<Peer> {
-    const child = fork(fixture, [], {
+  static async start(
+    port: number,
+    client = 'ioredis',
+    env: Record<string, string> = {},
+    script = fixture,
+  ): Promise<Peer> {
+    const child = fork(script, [], {
       env: { ...process.env, WEFT_REDIS_PORT: String(port), WEFT_REDIS_CLIENT: client, ...env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
