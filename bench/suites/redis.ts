@@ -39,7 +39,7 @@ async function startWorker(port: number): Promise<Worker> {
 }
 
 /** Total commands Redis has run and its CPU seconds so far. */
-async function redisCounters(redis: Redis): Promise<{ commands: number; cpu: number }> {
+export async function redisCounters(redis: Redis): Promise<{ commands: number; cpu: number }> {
   const stats = (await redis.info('commandstats')) + (await redis.info('cpu'));
   let commands = 0;
   for (const match of stats.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) {
@@ -51,13 +51,13 @@ async function redisCounters(redis: Redis): Promise<{ commands: number; cpu: num
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
-const quantile = (values: number[], q: number): number => {
+export const quantile = (values: number[], q: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 };
 
-type Metrics = Record<string, number>;
-interface MetricSpec {
+export type Metrics = Record<string, number>;
+export interface MetricSpec {
   id: string;
   title: string;
   unit: string;
@@ -66,7 +66,7 @@ interface MetricSpec {
 }
 
 /** Runs each contender once per round, rotating the order, and turns each metric into one scenario result. */
-async function compare(
+export async function compare(
   contenders: { name: string; kind: ContenderKind; sample: () => Promise<Metrics> }[],
   specs: Record<string, MetricSpec>,
   rounds: number,
