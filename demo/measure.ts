@@ -7,11 +7,12 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WorkerPool } from 'weftjs/pool';
 import { Scheduler } from 'weftjs/scheduler';
 import { limit } from 'weftjs/sync';
+import { hasRedisServer, startCluster } from './cluster.js';
 import { startSlowServer } from './server.js';
 import { hashRounds } from './work.mjs';
 
-export type Job = 'io' | 'cpu';
-export type Model = 'sequential' | 'concurrent' | 'inline' | 'cooperative' | 'pool';
+export type Job = 'io' | 'cpu' | 'cluster';
+export type Model = 'sequential' | 'concurrent' | 'inline' | 'cooperative' | 'pool' | 'redis';
 
 export interface Measurement {
   job: Job;
@@ -38,6 +39,8 @@ export interface DemoResult {
   measurements: Measurement[];
   poolStartupMs: number;
   cores: number;
+  /** Why the RedisChannel row is missing (`redis-server` not on the PATH), or `undefined` when it ran. */
+  clusterSkipped?: string;
 }
 
 export interface Progress {
@@ -184,8 +187,38 @@ export async function runDemo(options: { quick: boolean; progress?: Progress }):
         );
       }),
     );
+    // The same CPU job spread over 2 processes through a RedisChannel, when a redis-server can be started.
+    let clusterSkipped: string | undefined;
+    if (hasRedisServer()) {
+      const chunks = threads * 8;
+      const cluster = await startCluster({
+        cpuUnits,
+        rounds,
+        chunks,
+        consumers: 2,
+        advance: (done) => progress.advance(done),
+      });
+      try {
+        progress.start('CPU over 2 processes through RedisChannel', cpuUnits);
+        measurements.push(
+          await measure('cluster', 'redis', `RedisChannel, 2 processes`, () => cluster.run()),
+        );
+      } finally {
+        await cluster.stop();
+      }
+    } else {
+      clusterSkipped =
+        'redis-server is not on the PATH, so the RedisChannel row (the CPU job over 2 processes) was skipped.';
+    }
     progress.end();
-    return { settings, measurements, poolStartupMs, cores: os.availableParallelism?.() ?? os.cpus().length };
+    const cores = os.availableParallelism?.() ?? os.cpus().length;
+    return {
+      settings,
+      measurements,
+      poolStartupMs,
+      cores,
+      ...(clusterSkipped === undefined ? {} : { clusterSkipped }),
+    };
   } finally {
     await pool.close({ force: true });
     await server.close();

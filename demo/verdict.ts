@@ -56,8 +56,37 @@ export function verdicts(result: DemoResult): Verdict[] {
     `${ms(cooperative.loopDelayP99)}. Use the pool for throughput on spare cores, and the Scheduler when the work must ` +
     `stay on this thread but the app must stay responsive.`;
 
-  return [
+  const out: Verdict[] = [
     { job: 'io', fastest: ioBest.model, speedup: sequential.ms / ioBest.ms, text: ioText },
     { job: 'cpu', fastest: cpuBest.model, speedup: inline.ms / cpuBest.ms, text: cpuText },
   ];
+  const cluster = result.measurements.find((m) => m.job === 'cluster');
+  if (cluster !== undefined) out.push(clusterVerdict(result, cluster, inline, cpuPool));
+  return out;
+}
+
+/** What crossing processes cost here, and when it pays. */
+function clusterVerdict(
+  result: DemoResult,
+  cluster: Measurement,
+  inline: Measurement,
+  pool: Measurement,
+): Verdict {
+  const chunks = result.settings.threads * 8;
+  const extra = cluster.ms - pool.ms;
+  const speedup = inline.ms / cluster.ms;
+  const first =
+    speedup >= 1.2
+      ? `Across processes: 2 consumer processes fed through a RedisChannel finished the CPU job in ${ms(cluster.ms)}, ${times(speedup)} faster than inline. `
+      : `Across processes: 2 consumer processes fed through a RedisChannel took ${ms(cluster.ms)}, no faster than inline (${ms(inline.ms)}) on ${result.cores} core(s). `;
+  const cost =
+    extra > 0
+      ? `Against the in-process pool (${ms(pool.ms)}) crossing processes cost ${ms(extra)} for ${chunks} jobs, about ${(extra / chunks).toFixed(1)} ms a job (a Redis round trip each way, encoding, and a process per core instead of a thread). `
+      : `It kept up with the in-process pool (${ms(pool.ms)}): with ${chunks} jobs of ~${Math.round(cluster.ms / chunks)} ms the Redis round trips (well under a millisecond) disappear. `;
+  const text =
+    first +
+    cost +
+    `It pays when one machine's cores are not enough: add hosts running consumers, keep each job long next to a ` +
+    `round trip (milliseconds, not microseconds), and let each host run its share on a local WorkerPool.`;
+  return { job: 'cluster', fastest: cluster.model, speedup, text };
 }

@@ -5,13 +5,14 @@
  */
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { hasRedisServer } from '../demo/cluster.js';
 import { runDemo } from '../demo/measure.js';
 import { verdicts } from '../demo/verdict.js';
 
 describe('demo verdicts', () => {
   it('agree with the measurements they are drawn from', { timeout: 90_000, retry: 2 }, async () => {
     const result = await runDemo({ quick: true });
-    const [io, cpu] = verdicts(result);
+    const [io, cpu, cluster] = verdicts(result);
     for (const verdict of [io!, cpu!]) {
       const rows = result.measurements.filter((m) => m.job === verdict.job);
       const best = rows.reduce((a, b) => (b.ms < a.ms ? b : a));
@@ -26,6 +27,18 @@ describe('demo verdicts', () => {
       // The pool wins CPU-bound work on two or more cores.
       expect(cpu!.fastest).toBe('pool');
       expect(cpu!.text).toContain('parallelism wins');
+    }
+    // With redis-server on the PATH, the CPU job also ran over 2 processes through a RedisChannel; without it, one line.
+    const clusterRow = result.measurements.find((m) => m.job === 'cluster');
+    if (hasRedisServer()) {
+      expect(clusterRow?.model).toBe('redis');
+      expect(cluster!.text).toContain('Across processes');
+      expect(cluster!.text).toContain(
+        byModel('cpu', 'inline').ms / clusterRow!.ms >= 1.2 ? 'faster than inline' : 'no faster',
+      );
+    } else {
+      expect(clusterRow).toBeUndefined();
+      expect(result.clusterSkipped).toMatch(/redis-server/);
     }
     // Cooperative scheduling keeps the loop responsive where inline work freezes it.
     expect(byModel('cpu', 'cooperative').loopDelayP99).toBeLessThan(byModel('cpu', 'inline').loopDelayMax);

@@ -33,7 +33,18 @@ async function floorConsume(queue, concurrency) {
   let running = true;
   const loop = (async () => {
     while (running) {
-      const reply = await reader.xreadgroup('GROUP', GROUP, name, 'COUNT', concurrency, 'BLOCK', 100, 'STREAMS', queue, '>');
+      const reply = await reader.xreadgroup(
+        'GROUP',
+        GROUP,
+        name,
+        'COUNT',
+        concurrency,
+        'BLOCK',
+        100,
+        'STREAMS',
+        queue,
+        '>',
+      );
       if (reply === null) continue;
       const entries = reply[0][1];
       await Promise.all(entries.map(async ([, fields]) => record(JSON.parse(fields[1]))));
@@ -50,20 +61,24 @@ async function floorConsume(queue, concurrency) {
 async function floorProduce(queue, count, chunk) {
   for (let start = 0; start < count; start += chunk) {
     const pipeline = client.pipeline();
-    for (let i = start; i < Math.min(count, start + chunk); i++) pipeline.xadd(queue, '*', 'v', JSON.stringify({ t: now() }));
+    for (let i = start; i < Math.min(count, start + chunk); i++)
+      pipeline.xadd(queue, '*', 'v', JSON.stringify({ t: now() }));
     await pipeline.exec();
   }
 }
 
 async function start(message) {
-  const { contender, queue, concurrency, visibility } = message;
+  const { contender, queue, concurrency, visibility, track } = message;
   consumer = { count: 0, latencies: [], lastAt: 0, stop: async () => {} };
   if (contender === 'floor') {
     consumer.stop = await floorConsume(queue, concurrency);
   } else if (contender === 'weft') {
     const channel = new RedisChannel(client, queue, { visibility });
     const stop = new AbortController();
-    const done = channel.process((job) => record(job), { concurrency, signal: stop.signal }).catch(() => {});
+    // With `track`, each finished job's index goes to a Redis set before the handler returns (the kill scenario).
+    const handler =
+      track === undefined ? record : async (job) => (await client.sadd(track, job.i), record(job));
+    const done = channel.process(handler, { concurrency, signal: stop.signal }).catch(() => {});
     consumer.stop = async () => {
       stop.abort();
       await done;
@@ -86,7 +101,7 @@ async function produce(message) {
     const channel = new RedisChannel(client, queue);
     for (let start = 0; start < count; start += chunk) {
       const sends = [];
-      for (let i = start; i < Math.min(count, start + chunk); i++) sends.push(channel.send({ t: now() }));
+      for (let i = start; i < Math.min(count, start + chunk); i++) sends.push(channel.send({ t: now(), i }));
       await Promise.all(sends);
     }
   } else {
