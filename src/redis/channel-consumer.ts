@@ -12,7 +12,21 @@ import type { RedisConnection } from './client.js';
 import { redisErrorCode, isTransient, type Script } from './script.js';
 import { unref, type WakeListener } from './wake.js';
 
-/** What a handler is told about the delivery it runs. */
+/**
+ * What a `RedisChannel.process` handler is told about the delivery it runs.
+ *
+ * @example Give up early on a value that keeps failing, and pass the stop signal on
+ * ```ts
+ * import Redis from 'ioredis';
+ * import { RedisChannel, type RedisChannelContext } from 'weftjs/redis';
+ *
+ * async function upload(url: string, ctx: RedisChannelContext): Promise<void> {
+ *   const res = await fetch(url, { method: 'PUT', signal: ctx.signal });
+ *   if (!res.ok) throw new Error(`upload failed on attempt ${ctx.attempt}: ${res.status}`);
+ * }
+ * await new RedisChannel<string>(new Redis(), 'uploads').process(upload, { concurrency: 4 });
+ * ```
+ */
 export interface RedisChannelContext {
   /** Aborts when this consumer is stopped (the `signal` given to `process`); the value is then handed back. */
   readonly signal: AbortSignal;
@@ -20,7 +34,21 @@ export interface RedisChannelContext {
   readonly attempt: number;
 }
 
-/** A handler of `RedisChannel.process`. */
+/**
+ * A handler of `RedisChannel.process`: the value is finished when it returns (or its promise fulfils), and
+ * retried when it throws.
+ *
+ * @example
+ * ```ts
+ * import Redis from 'ioredis';
+ * import { RedisChannel, type RedisChannelHandler } from 'weftjs/redis';
+ *
+ * const resize: RedisChannelHandler<{ image: string }> = async (job, { attempt }) => {
+ *   console.log(`resizing ${job.image}, attempt ${attempt}`);
+ * };
+ * await new RedisChannel<{ image: string }>(new Redis(), 'thumbnails').process(resize);
+ * ```
+ */
 export type RedisChannelHandler<T> = (value: T, ctx: RedisChannelContext) => unknown;
 
 /** Everything a consumer shares with its channel. */

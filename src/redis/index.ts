@@ -3,6 +3,8 @@
  * {@link RedisMutex}, {@link RedisSemaphore}, {@link RedisRateLimiter}. Bring your own client, ioredis (>= 5) or
  * node-redis (>= 4); weft has no dependency of its own. Not re-exported from the root `weftjs`.
  *
+ * {@link RedisChannel} is a work queue across hosts on a Redis Stream: at least once, nothing lost when a consumer dies.
+ *
  * Waiters are served in arrival order at Redis and woken through Redis (no polling); grants are leased and renewed
  * while held, carry a fencing token, and come back at most one lease after their holder dies. Leases and windows
  * follow Redis's clock, never the clients'.
