@@ -84,6 +84,7 @@ describe.skipIf(!launched.ok)('in Chromium', () => {
       // weftjs/redis needs a Node Redis client to do anything, but it loads anywhere (it reaches no Node built-in).
       expect(result.loaded['weftjs/redis']).toEqual([
         'LeaseLostError',
+        'RedisChannel',
         'RedisMutex',
         'RedisRateLimiter',
         'RedisSemaphore',
