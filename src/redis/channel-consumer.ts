@@ -9,6 +9,7 @@ import { ignore } from '../internal/promise.js';
 import { BlockingConnection } from './blocking-connection.js';
 import type { Codec } from './channel-codec.js';
 import type { RedisConnection } from './client.js';
+import { redisError } from './remote-queue.js';
 import { redisErrorCode, isTransient, type Script } from './script.js';
 import { unref, type WakeListener } from './wake.js';
 
@@ -175,9 +176,7 @@ export class Consumer<T> implements WakeListener {
   /** The channel was closed (or the wake subscriber reconnected): scan now rather than at the next scan. */
   wake(): void {
     this.lastScan = -Infinity;
-    const reader = this.reader;
-    if (reader === undefined) return;
-    reader.id.then((id) => this.shared.connection.send(['CLIENT', 'UNBLOCK', id])).catch(ignore);
+    this.reader?.unblock();
   }
 
   recheck(): void {
@@ -206,7 +205,7 @@ export class Consumer<T> implements WakeListener {
           this.lastScan = -Infinity;
           continue;
         }
-        if (!isTransient(error)) throw error;
+        if (!isTransient(error)) throw redisError('RedisChannel.process', 'Redis command failed', error);
         if (this.reader!.closed) this.reader = new BlockingConnection(this.shared.connection);
         await sleep(Math.min(RETRY_MIN_MS * 2 ** retries++, RETRY_MAX_MS));
       }

@@ -337,6 +337,21 @@ describe.skipIf(!hasRedis).each(clientKinds)('RedisChannel with $name', (kind) =
     await other.close();
   });
 
+  it('a key of another type: send, receive and process reject with the Redis error as cause, none unhandled', async () => {
+    const n = name();
+    await command('SET', `weft:{${n}}`, 'not a stream');
+    const ch = new RedisChannel<number>(a, n);
+    for (const [call, where] of [
+      [() => ch.send(1), 'send'],
+      [() => ch.receive(), 'receive'],
+      [() => ch.process(() => undefined), 'process'],
+    ] as const) {
+      const error = (await rejectionOf(call())) as Error;
+      expect(error.message).toBe(`RedisChannel.${where}: Redis command failed`);
+      expect(error.cause).toBeInstanceOf(Error);
+    }
+  });
+
   it('for await receives until close', async () => {
     const n = name();
     const ch = new RedisChannel<number>(a, n);
