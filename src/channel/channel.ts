@@ -1,4 +1,4 @@
-import { timeoutError, waitOptionsError, waitOptionsTypeError } from '../internal/cancel.js';
+import { timeoutError, waitOptionsError, waitOptionsTypeError } from '../internal/waiter.js';
 import { rejected, resolved } from '../internal/promise.js';
 import { describe, invalid } from '../internal/validate.js';
 import { WaitQueue } from '../internal/wait-queue.js';

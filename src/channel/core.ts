@@ -4,7 +4,7 @@
  * argument checks and the errors of a closed channel. Not re-exported by the package index.
  */
 import { ChannelClosedError } from '../errors.js';
-import { isAbortSignal } from '../internal/cancel.js';
+import { isAbortSignal } from '../internal/waiter.js';
 import { invalid } from '../internal/validate.js';
 import type { WaitQueue } from '../internal/wait-queue.js';
 import type { Channel } from './channel.js';

@@ -4,7 +4,7 @@
  * and reuses it for the next blocked step, so a loop that waits at every step allocates no waiter per step (steps
  * requested without awaiting the previous one each get a waiter of their own).
  */
-import { QueueWaiter, timeoutError } from '../internal/cancel.js';
+import { QueueWaiter, timeoutError } from '../internal/waiter.js';
 import { rejected } from '../internal/promise.js';
 import type { WaitQueue } from '../internal/wait-queue.js';
 import type { Channel } from './channel.js';

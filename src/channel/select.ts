@@ -3,7 +3,7 @@
  * {@link CaseNode} per case in the queues of the channels involved; the first channel to serve one settles the
  * select and withdraws the others. The public types are in types.ts.
  */
-import { timeoutError, Waiter, waitOptionsError } from '../internal/cancel.js';
+import { timeoutError, Waiter, waitOptionsError } from '../internal/waiter.js';
 import { rejected } from '../internal/promise.js';
 import { invalid } from '../internal/validate.js';
 import { WaitNode, type WaitQueue } from '../internal/wait-queue.js';

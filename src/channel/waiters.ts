@@ -2,7 +2,7 @@
  * The waiters of a plain `Channel.send` and `Channel.receive`: queue nodes that settle the caller's promise. A
  * channel keeps one finished waiter of each kind for reuse, so a busy hand-off allocates none.
  */
-import { QueueWaiter } from '../internal/cancel.js';
+import { QueueWaiter } from '../internal/waiter.js';
 import type { WaitQueue } from '../internal/wait-queue.js';
 import { receiveClosedError } from './core.js';
 import type { ReceiverNode, SenderNode } from './nodes.js';

@@ -18,7 +18,7 @@
 import type { PermitOwner } from './permit.js';
 import { resolved } from './promise.js';
 import { WaitQueue } from './wait-queue.js';
-import type { Waiter } from './cancel.js';
+import type { Waiter } from './waiter.js';
 
 /** A task to start: a waiter that knows its weight and how to call its function. */
 export interface StartableTask extends Waiter<unknown> {

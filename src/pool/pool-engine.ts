@@ -26,7 +26,7 @@
  * a worker's in-flight list is in the order it runs them, so its head is the running one (or the next); only the
  * head has a run-time timer.
  */
-import { abortError, timeoutError, timerDelay } from '../internal/cancel.js';
+import { abortError, timeoutError, timerDelay } from '../internal/waiter.js';
 import { resolved } from '../internal/promise.js';
 import { PoolClosedError } from '../errors.js';
 import { crashError, startFailedError } from './crash.js';

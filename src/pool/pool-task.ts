@@ -1,4 +1,4 @@
-import { Waiter } from '../internal/cancel.js';
+import { Waiter } from '../internal/waiter.js';
 import type { PoolEngine } from './pool-engine.js';
 import { MODE_RUN, type TaskMode } from './protocol.js';
 import type { StreamReader } from './stream.js';

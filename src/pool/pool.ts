@@ -1,4 +1,4 @@
-import { waitOptionsError } from '../internal/cancel.js';
+import { waitOptionsError } from '../internal/waiter.js';
 import { ignore } from '../internal/promise.js';
 import { invalid } from '../internal/validate.js';
 import { QueueFullError } from '../errors.js';

@@ -1,4 +1,4 @@
-import { timerDelay } from '../internal/cancel.js';
+import { timerDelay } from '../internal/waiter.js';
 import { isIdle } from './dispatch-rules.js';
 import type { EngineOptions } from './options.js';
 import type { PoolHistory, PoolStats } from './stats.js';

@@ -6,7 +6,7 @@
  */
 import { ChannelClosedError } from '../errors.js';
 import { ignore } from '../internal/promise.js';
-import { QueueWaiter } from '../internal/cancel.js';
+import { QueueWaiter } from '../internal/waiter.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import { BlockingConnection } from './blocking-connection.js';
 import type { ChannelShared } from './channel-consumer.js';

@@ -6,7 +6,7 @@
  * it resolves (it was sent), otherwise it rejects with the abort reason, so an aborted send leaves no value behind.
  */
 import { ChannelClosedError } from '../errors.js';
-import { Waiter } from '../internal/cancel.js';
+import { Waiter } from '../internal/waiter.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import type { RedisConnection } from './client.js';
 import type { Stored } from './channel-codec.js';

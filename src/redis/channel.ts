@@ -1,5 +1,5 @@
 import { ChannelClosedError } from '../errors.js';
-import { waitOptionsError, waitOptionsTypeError } from '../internal/cancel.js';
+import { waitOptionsError, waitOptionsTypeError } from '../internal/waiter.js';
 import { rejected } from '../internal/promise.js';
 import {
   assertFunction,

@@ -4,7 +4,7 @@
  * margin before the lease can end in Redis, so that work under the permit stops before anyone else is granted.
  */
 import { LeaseLostError } from '../errors.js';
-import { timerDelay } from '../internal/cancel.js';
+import { timerDelay } from '../internal/waiter.js';
 import { ignore } from '../internal/promise.js';
 import { isTransient } from './script.js';
 import type { RemoteQueue } from './remote-queue.js';

@@ -5,7 +5,7 @@
  * waiter back after Redis lost its queue), and withdraws it on abort or timeout. Nothing here polls: a heartbeat
  * runs every third of the waiter lifetime, or when Redis says the head's turn comes (a lease or a window ending).
  */
-import { Waiter, timeoutError, timerDelay, waitOptionsError } from '../internal/cancel.js';
+import { Waiter, timeoutError, timerDelay, waitOptionsError } from '../internal/waiter.js';
 import { ignore, rejected } from '../internal/promise.js';
 import type { WaitOptions } from '../types.js';
 import type { RedisConnection } from './client.js';

@@ -1,4 +1,4 @@
-import { abortError } from '../internal/cancel.js';
+import { abortError } from '../internal/waiter.js';
 import { assertPositiveInteger, invalid } from '../internal/validate.js';
 import { SchedulerEngine } from './scheduler-engine.js';
 import { spawnTask } from './task.js';

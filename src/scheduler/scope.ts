@@ -5,7 +5,7 @@ import {
   waitOptionsError,
   type Cancellable,
   type CancelLink,
-} from '../internal/cancel.js';
+} from '../internal/waiter.js';
 import { rejected } from '../internal/promise.js';
 import { invalid } from '../internal/validate.js';
 import type { WaitOptions } from '../types.js';

@@ -1,5 +1,5 @@
 /** The checks of `spawn`'s arguments, shared by `Scheduler.spawn`, `TaskContext.spawn` and `Scope.spawn`. */
-import { waitOptionsTypeError } from '../internal/cancel.js';
+import { waitOptionsTypeError } from '../internal/waiter.js';
 import { assertFunction, invalid } from '../internal/validate.js';
 import type { SpawnOptions, TaskFn, TaskPriority } from './types.js';
 

@@ -9,7 +9,7 @@
  * once: it leaves the run queue, disarms its signal and timer, and tells the engine and its owner.
  */
 import { ClosedError } from '../errors.js';
-import { abortError, linkCancel, timeoutError, type CancelLink } from '../internal/cancel.js';
+import { abortError, linkCancel, timeoutError, type CancelLink } from '../internal/waiter.js';
 import { ignore, isThenable, pendingPromise, rejected, resolved } from '../internal/promise.js';
 import { WaitNode, type WaitQueue } from '../internal/wait-queue.js';
 import { Context } from './context.js';

@@ -1,4 +1,4 @@
-import { timerDelay, waitOptionsError } from '../internal/cancel.js';
+import { timerDelay, waitOptionsError } from '../internal/waiter.js';
 import { invalid } from '../internal/validate.js';
 import { hostYield } from '../internal/macrotask.js';
 import { rejected } from '../internal/promise.js';

@@ -2,7 +2,7 @@
  * The blocking acquire (`lockSync`, `acquireSync`): the calling thread parks on `Atomics.wait`, first for a free
  * slot if the table is full, then on its own slot's state word until it is granted, closed or withdrawn.
  */
-import { timeoutError } from '../internal/cancel.js';
+import { timeoutError } from '../internal/waiter.js';
 import type { Permit } from '../types.js';
 import type { SharedCore } from './core.js';
 import { dropGuard, takeGuard } from './guard.js';

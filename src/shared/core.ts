@@ -13,7 +13,7 @@
  * can be found and its permits given back by `releaseThread`.
  */
 import { ClosedError } from '../errors.js';
-import { timeoutError } from '../internal/cancel.js';
+import { timeoutError } from '../internal/waiter.js';
 import { OwnedPermit, type PermitOwner } from '../internal/permit.js';
 import { rejected } from '../internal/promise.js';
 import { WaitQueue } from '../internal/wait-queue.js';

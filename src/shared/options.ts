@@ -1,5 +1,5 @@
 /** Option types and checks shared by `SharedMutex` and `SharedSemaphore`. */
-import { waitOptionsError } from '../internal/cancel.js';
+import { waitOptionsError } from '../internal/waiter.js';
 import { invalid, positiveIntegerError } from '../internal/validate.js';
 import { blockingAllowed } from './environment.js';
 import { DEFAULT_SLOTS, MAX_SLOTS } from './handle.js';

@@ -3,7 +3,7 @@
  * them: opening their memory (new, or from a handle), the async and blocking acquires with their argument checks,
  * `run`, and `releaseThread`'s check. A mutex is a semaphore of one permit, taken one at a time.
  */
-import { waitOptionsError } from '../internal/cancel.js';
+import { waitOptionsError } from '../internal/waiter.js';
 import { rejected } from '../internal/promise.js';
 import { assertFunction, assertNonNegativeInteger } from '../internal/validate.js';
 import type { Permit, WaitOptions } from '../types.js';

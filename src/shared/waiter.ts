@@ -2,7 +2,7 @@
  * An async caller of `lock()` / `acquire()` waiting on this thread, and how it waits for its slot to change:
  * `Atomics.waitAsync` on the slot's state word, or polling with backoff where `Atomics.waitAsync` is missing.
  */
-import { Waiter } from '../internal/cancel.js';
+import { Waiter } from '../internal/waiter.js';
 import type { Permit } from '../types.js';
 import type { SharedCore } from './core.js';
 import { holdAlive, releaseAlive } from './environment.js';

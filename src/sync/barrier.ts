@@ -1,4 +1,4 @@
-import { QueueWaiter, timeoutError, waitOptionsError } from '../internal/cancel.js';
+import { QueueWaiter, timeoutError, waitOptionsError } from '../internal/waiter.js';
 import { assertPositiveInteger } from '../internal/validate.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import type { WaitOptions } from '../types.js';

@@ -1,4 +1,4 @@
-import { Waiter, abortError } from '../internal/cancel.js';
+import { Waiter, abortError } from '../internal/waiter.js';
 import type { PermitOwner } from '../internal/permit.js';
 import { ignore } from '../internal/promise.js';
 import { type StartableTask, TaskStarter } from '../internal/task-starter.js';

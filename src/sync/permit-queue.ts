@@ -3,7 +3,7 @@
  * weighted waiters. Internal: the public classes validate their arguments and delegate here.
  */
 import { ClosedError } from '../errors.js';
-import { QueueWaiter, Waiter, timeoutError, waitOptionsError } from '../internal/cancel.js';
+import { QueueWaiter, Waiter, timeoutError, waitOptionsError } from '../internal/waiter.js';
 import { ignore, rejected, resolved } from '../internal/promise.js';
 import { TaskStarter } from '../internal/task-starter.js';
 import { OwnedPermit, type PermitOwner } from '../internal/permit.js';

@@ -1,5 +1,5 @@
 import { ClosedError } from '../errors.js';
-import { Waiter, timeoutError, timerDelay, waitOptionsError } from '../internal/cancel.js';
+import { Waiter, timeoutError, timerDelay, waitOptionsError } from '../internal/waiter.js';
 import { rejected, resolved } from '../internal/promise.js';
 import { assertPositiveInteger, invalid, positiveIntegerError } from '../internal/validate.js';
 import { WaitQueue } from '../internal/wait-queue.js';

@@ -1,4 +1,4 @@
-import { Waiter, timeoutError, waitOptionsError } from '../internal/cancel.js';
+import { Waiter, timeoutError, waitOptionsError } from '../internal/waiter.js';
 import { OwnedPermit, type PermitOwner } from '../internal/permit.js';
 import { assertFunction } from '../internal/validate.js';
 import { WaitQueue } from '../internal/wait-queue.js';

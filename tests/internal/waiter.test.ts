@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Waiter, waitOptionsError } from '../../src/internal/cancel.js';
+import { Waiter, waitOptionsError } from '../../src/internal/waiter.js';
 import { WaitQueue } from '../../src/internal/wait-queue.js';
 import { rejectionOf, stateOf } from '../helpers.js';
 
