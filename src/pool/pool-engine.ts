@@ -83,12 +83,6 @@ export class PoolEngine {
   private averageRun = INITIAL_AVERAGE_RUN;
   private readonly functions = new ExposedFunctions();
   private readonly history = new PoolHistory();
-  /**
-   * The task settled last, its payload dropped. While a task of the same shape is alive, V8 keeps the layout that
-   * optimized code checks for; without one, a full GC while the pool is idle drops the layout and the optimized
-   * code, and the next tasks run deoptimized and recompile (the p99 of `pool-latency-p99` in bench/suites/pool.ts).
-   */
-  private lastSettled: PoolTask | undefined = undefined;
 
   closed = false;
   get taskTimeout(): number {
@@ -399,7 +393,6 @@ export class PoolEngine {
     task.state = 'done';
     clearTaskTimer(task);
     task.dropPayload();
-    this.lastSettled = task;
     this.pending--;
     if (ok) {
       this.history.completed++;
@@ -459,7 +452,6 @@ export class PoolEngine {
     if (this.workers.list.length === 0 && this.resolveClosing !== undefined) {
       const resolve = this.resolveClosing;
       this.resolveClosing = undefined;
-      this.lastSettled = undefined;
       resolve();
     }
   }

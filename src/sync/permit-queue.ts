@@ -134,43 +134,6 @@ class UnlockWaiter extends QueueWaiter<void, UnlockWaiter> {
   }
 }
 
-/** What an anchor permit hands back to: nothing. */
-const NO_OWNER: PermitOwner = { releasePermit: ignore };
-
-/**
- * A lock, a waiter and a permit that live as long as this module, made for no other purpose (they hold nothing of
- * anyone's). V8 drops an object layout (hidden class) at a full GC once no object uses it, and with it the optimised
- * code compiled against that layout. Waiters and permits all die between two bursts of contention, and so do the
- * locks of an app that makes one per key, so without these every burst after a full GC starts again in unoptimised
- * code: 10k tasks contending for a `Mutex` right after a full GC cost 3-4x the hand-written floor (1.5-1.8x on a
- * fresh lock with only the waiter and permit kept) instead of 0.7-1.2x. Benchmarks `sync-mutex-contended` and
- * `sync-mutex-contended-per-key` (bench/suites/sync.ts) fail without them.
- */
-let layoutAnchors: readonly object[] | undefined;
-
-const ANCHOR_NAMES: PermitQueueNames = {
-  owner: 'anchor',
-  acquire: 'anchor',
-  tryAcquire: 'anchor',
-  run: 'anchor',
-  waitForUnlock: 'anchor',
-};
-
-function anchorLayouts(): void {
-  layoutAnchors = []; // first: the anchor lock below runs the constructor that calls this
-  // Each goes through a full life cycle, so its layout is the one the hot path's objects end up with.
-  const lock = new PermitQueue(1, ANCHOR_NAMES);
-  const held = lock.tryAcquire(1)!;
-  lock.acquire(1, undefined).then((permit) => permit.release(), ignore);
-  held.release();
-  const waiter = new PlainWaiter();
-  waiter.wait(undefined, undefined).catch(ignore);
-  const permit = new OwnedPermit(NO_OWNER, 1);
-  waiter.grant(permit);
-  permit.release();
-  layoutAnchors = [lock, waiter, permit];
-}
-
 export class PermitQueue implements PermitOwner {
   /** Permits free now. */
   available: number;
@@ -188,7 +151,6 @@ export class PermitQueue implements PermitOwner {
     readonly names: PermitQueueNames,
   ) {
     this.available = capacity;
-    if (layoutAnchors === undefined) anchorLayouts();
   }
 
   get isClosed(): boolean {
