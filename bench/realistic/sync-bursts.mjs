@@ -19,7 +19,7 @@
 // median over segments, and the ratio second/first. The first pair of segments is left out.//
 // What it showed (2026-12-02, Node 20, 2 loaded cores; main = with the module-level layout anchors that
 // src/sync/permit-queue.ts had, branch = without): no gain from the anchors. Without/with, p50 per lock op:
-// per-key 0.91-1.14x, long-lived 0.89-1.20x over 7 runs (p99s 0.61-1.34x, GC-pause noise), with 200-370 natural
+// per-key 0.91-1.14x, long-lived 0.89-1.20x over 7 runs (p99s 0.61-1.34x, GC-pause noise), with 11-370 natural
 // major GCs per 20 s run. With FORCE_GC=1 the same harness shows the synthetic effect (per-key p50 4.4-7.2x).
 // Likely why: V8 keeps a map that optimized code uses alive for a few full GCs (--retain-maps-for-n-gc, default
 // 2); with --retain-maps-for-n-gc=0 and no forced GC, per-key p50 went to 1.65x in one run.
