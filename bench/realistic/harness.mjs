@@ -102,3 +102,19 @@ export function median(values) {
 }
 
 export const fmt = (x, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
+
+/**
+ * Runs `segment(side)` for each side in turn, `pairs` times, swapping which side goes first every pair so neither
+ * always follows the other's garbage. The first pair (start-up) is not kept. Returns each side's results.
+ */
+export async function alternate(sides, pairs, segment) {
+  const results = sides.map(() => []);
+  for (let pair = 0; pair < pairs; pair++) {
+    const order = pair % 2 === 0 ? [0, 1] : [1, 0];
+    for (const i of order) {
+      const result = await segment(sides[i]);
+      if (pair > 0) results[i].push(result);
+    }
+  }
+  return results;
+}

@@ -21,7 +21,18 @@
 // swings 0.25-1.5x with the load of the machine. FORCE_GC=1 shows the synthetic effect (p99 1.24-1.98x).
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
-import { fmt, gap, gcCounter, handleRequests, median, quantile, rng, sleep, variants } from './harness.mjs';
+import {
+  alternate,
+  fmt,
+  gap,
+  gcCounter,
+  handleRequests,
+  median,
+  quantile,
+  rng,
+  sleep,
+  variants,
+} from './harness.mjs';
 
 const TOTAL_MS = Number(process.env.SECONDS_TOTAL ?? 20) * 1000;
 const SEGMENT_MS = Number(process.env.SEGMENT_MS ?? 1000);
@@ -37,7 +48,6 @@ for (const side of sides) {
     minThreads: 2,
     maxThreads: 2,
   });
-  side.segments = [];
 }
 
 const gc = gcCounter();
@@ -73,14 +83,8 @@ async function segment(side, random) {
 
 const random = rng(42);
 const pairs = Math.max(2, Math.round(TOTAL_MS / SEGMENT_MS / 2));
-for (let pair = 0; pair < pairs; pair++) {
-  // Alternate which side goes first, so neither always follows the other's garbage.
-  const order = pair % 2 === 0 ? sides : [sides[1], sides[0]];
-  for (const side of order) {
-    const result = await segment(side, random);
-    if (pair > 0) side.segments.push(result);
-  }
-}
+const results = await alternate(sides, pairs, (side) => segment(side, random));
+sides.forEach((side, i) => (side.segments = results[i]));
 gc.stop();
 for (const side of sides) await side.pool.close();
 

@@ -23,7 +23,18 @@
 // major GCs per 20 s run. With FORCE_GC=1 the same harness shows the synthetic effect (per-key p50 4.4-7.2x).
 // Likely why: V8 keeps a map that optimized code uses alive for a few full GCs (--retain-maps-for-n-gc, default
 // 2); with --retain-maps-for-n-gc=0 and no forced GC, per-key p50 went to 1.65x in one run.
-import { fmt, gap, gcCounter, handleRequests, median, quantile, rng, sleep, variants } from './harness.mjs';
+import {
+  alternate,
+  fmt,
+  gap,
+  gcCounter,
+  handleRequests,
+  median,
+  quantile,
+  rng,
+  sleep,
+  variants,
+} from './harness.mjs';
 
 const TOTAL_MS = Number(process.env.SECONDS_TOTAL ?? 20) * 1000;
 const SEGMENT_MS = Number(process.env.SEGMENT_MS ?? 1000);
@@ -35,7 +46,6 @@ for (const side of sides) {
   const { Mutex } = await import(side.url);
   side.Mutex = Mutex;
   side.shared = new Mutex();
-  side.segments = [];
 }
 
 const gc = gcCounter();
@@ -98,13 +108,8 @@ async function segment(side, random) {
 
 const random = rng(7);
 const pairs = Math.max(2, Math.round(TOTAL_MS / SEGMENT_MS / 2));
-for (let pair = 0; pair < pairs; pair++) {
-  const order = pair % 2 === 0 ? sides : [sides[1], sides[0]];
-  for (const side of order) {
-    const result = await segment(side, random);
-    if (pair > 0) side.segments.push(result);
-  }
-}
+const results = await alternate(sides, pairs, (side) => segment(side, random));
+sides.forEach((side, i) => (side.segments = results[i]));
 gc.stop();
 
 const keys = ['keyP50', 'keyP99', 'longP50', 'longP99'];
