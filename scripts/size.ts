@@ -23,7 +23,7 @@ interface Budget {
 /** Budgets in bytes, minified + gzipped: a few percent over the measured sizes, so growth is a deliberate choice. */
 const budgets: Record<string, Budget> = {
   weftjs: { all: 29_400 },
-  'weftjs/sync': { all: 6_150, one: 3_350 },
+  'weftjs/sync': { all: 6_050, one: 3_250 },
   'weftjs/channel': { all: 5_600 },
   'weftjs/scheduler': { all: 5_900 },
   'weftjs/pool': { all: 11_800 },
