@@ -115,10 +115,10 @@ let nextConsumer = 0;
  * ```
  */
 export class RedisChannel<T> implements AsyncIterable<T> {
-  private readonly shared: ChannelShared<T>;
-  private readonly sender: Sender;
-  private readonly consumerName: string | undefined;
-  private receiver: Receiver<T> | undefined = undefined;
+  readonly #shared: ChannelShared<T>;
+  readonly #sender: Sender;
+  readonly #consumerName: string | undefined;
+  #receiver: Receiver<T> | undefined = undefined;
 
   /**
    * @param client - An ioredis or node-redis client; blocking reads use connections made with its `duplicate()`.
@@ -161,10 +161,10 @@ export class RedisChannel<T> implements AsyncIterable<T> {
       assertFunction(WHERE, 'codec.encode', encode);
       assertFunction(WHERE, 'codec.decode', decode);
     }
-    this.consumerName =
+    this.#consumerName =
       opts?.consumer === undefined ? undefined : nonEmptyString('consumer', opts.consumer, '');
     const keys = channelKeys(prefixOf(WHERE, opts?.prefix), name);
-    this.shared = {
+    this.#shared = {
       connection,
       keys,
       group: nonEmptyString('group', opts?.group, 'weft'),
@@ -173,7 +173,7 @@ export class RedisChannel<T> implements AsyncIterable<T> {
       maxAttempts,
       scripts,
     };
-    this.sender = new Sender(connection, scripts.send, keys, capacity);
+    this.#sender = new Sender(connection, scripts.send, keys, capacity);
   }
 
   /**
@@ -199,14 +199,14 @@ export class RedisChannel<T> implements AsyncIterable<T> {
     const where = `${WHERE}.send`;
     const error = waitOptionsError(where, opts);
     if (error !== undefined) return rejected(error);
-    if (this.sender.closed) return rejected(new ChannelClosedError());
+    if (this.#sender.closed) return rejected(new ChannelClosedError());
     let stored;
     try {
-      stored = this.shared.codec.encode(where, value);
+      stored = this.#shared.codec.encode(where, value);
     } catch (encodeError) {
       return rejected(encodeError);
     }
-    return this.sender.send(stored, opts?.signal, opts?.timeout);
+    return this.#sender.send(stored, opts?.signal, opts?.timeout);
   }
 
   /**
@@ -229,8 +229,12 @@ export class RedisChannel<T> implements AsyncIterable<T> {
   receive(opts?: WaitOptions): Promise<T> {
     const error = waitOptionsError(`${WHERE}.receive`, opts);
     if (error !== undefined) return rejected(error);
-    this.receiver ??= new Receiver(this.shared, scripts.take, this.consumerName ?? this.newConsumerName());
-    return this.receiver.receive(opts?.signal, opts?.timeout);
+    this.#receiver ??= new Receiver(
+      this.#shared,
+      scripts.take,
+      this.#consumerName ?? this.#newConsumerName(),
+    );
+    return this.#receiver.receive(opts?.signal, opts?.timeout);
   }
 
   /**
@@ -270,8 +274,8 @@ export class RedisChannel<T> implements AsyncIterable<T> {
     }
     const signal = opts?.signal;
     if (signal?.aborted === true) return rejected(signal.reason);
-    const name = this.consumerName ?? this.newConsumerName();
-    return new Consumer(this.shared, name, handler, opts?.concurrency ?? 1, signal).run();
+    const name = this.#consumerName ?? this.#newConsumerName();
+    return new Consumer(this.#shared, name, handler, opts?.concurrency ?? 1, signal).run();
   }
 
   /**
@@ -289,13 +293,13 @@ export class RedisChannel<T> implements AsyncIterable<T> {
    * ```
    */
   async close(): Promise<void> {
-    const { connection, keys } = this.shared;
+    const { connection, keys } = this.#shared;
     try {
       await scripts.close.run(connection, keys, []);
     } catch (error) {
       throw redisError(`${WHERE}.close`, 'Redis command failed', error);
     }
-    this.sender.close();
+    this.#sender.close();
   }
 
   /**
@@ -321,7 +325,7 @@ export class RedisChannel<T> implements AsyncIterable<T> {
     }
   }
 
-  private newConsumerName(): string {
-    return `${this.shared.connection.name}:c${(nextConsumer++).toString(36)}`;
+  #newConsumerName(): string {
+    return `${this.#shared.connection.name}:c${(nextConsumer++).toString(36)}`;
   }
 }

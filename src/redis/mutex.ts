@@ -30,7 +30,7 @@ const NAMES = {
  * ```
  */
 export class RedisMutex {
-  private readonly queue: LeaseQueue;
+  readonly #queue: LeaseQueue;
 
   /**
    * @param client - An ioredis or node-redis client; weft opens its extra connection with `duplicate()`.
@@ -48,7 +48,7 @@ export class RedisMutex {
    * ```
    */
   constructor(client: RedisClient, key: string, opts?: RedisLockOptions) {
-    this.queue = leaseQueue(NAMES, client, key, 1, opts);
+    this.#queue = leaseQueue(NAMES, client, key, 1, opts);
   }
 
   /**
@@ -73,7 +73,7 @@ export class RedisMutex {
    * ```
    */
   lock(opts?: WaitOptions): Promise<RedisPermit> {
-    return this.queue.acquire(1, opts);
+    return this.#queue.acquire(1, opts);
   }
 
   /**
@@ -94,7 +94,7 @@ export class RedisMutex {
    * ```
    */
   async tryLock(): Promise<RedisPermit | undefined> {
-    return (await this.queue.tryAcquire(1)) ?? undefined;
+    return (await this.#queue.tryAcquire(1)) ?? undefined;
   }
 
   /**
@@ -115,6 +115,6 @@ export class RedisMutex {
    * ```
    */
   run<T>(fn: (permit: RedisPermit) => T | PromiseLike<T>, opts?: WaitOptions): Promise<T> {
-    return runHolding(this.queue, 1, fn, opts);
+    return runHolding(this.#queue, 1, fn, opts);
   }
 }

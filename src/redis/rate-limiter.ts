@@ -80,7 +80,7 @@ class RateQueue extends RemoteQueue<undefined> {
  * ```
  */
 export class RedisRateLimiter {
-  private readonly queue: RateQueue;
+  readonly #queue: RateQueue;
   /** The most weight admitted in any window, as given to the constructor. */
   readonly limit: number;
   /** The window in ms, as given to the constructor. */
@@ -121,7 +121,7 @@ export class RedisRateLimiter {
     this.limit = limit;
     this.interval = interval;
     script ??= new Script(RATE_LIMITER_LUA);
-    this.queue = new RateQueue(connection, script, keys, NAMES, limit, Math.ceil(interval), WAITER_LIFETIME);
+    this.#queue = new RateQueue(connection, script, keys, NAMES, limit, Math.ceil(interval), WAITER_LIFETIME);
   }
 
   /**
@@ -147,7 +147,7 @@ export class RedisRateLimiter {
       const error = weightError(NAMES.acquire, weight, this.limit, 'limit');
       if (error !== undefined) return Promise.reject(error);
     }
-    return this.queue.acquire(weight, opts);
+    return this.#queue.acquire(weight, opts);
   }
 
   /**
@@ -171,7 +171,7 @@ export class RedisRateLimiter {
       const error = weightError(NAMES.tryAcquire, weight, this.limit, 'limit');
       if (error !== undefined) throw error;
     }
-    return (await this.queue.tryAcquire(weight)) !== null;
+    return (await this.#queue.tryAcquire(weight)) !== null;
   }
 
   /**
@@ -198,7 +198,7 @@ export class RedisRateLimiter {
       const error = weightError(NAMES.run, weight, this.limit, 'limit');
       if (error !== undefined) throw error;
     }
-    await this.queue.acquire(weight as number, opts);
+    await this.#queue.acquire(weight as number, opts);
     return fn();
   }
 }

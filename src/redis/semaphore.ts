@@ -53,7 +53,7 @@ const NAMES = {
  * ```
  */
 export class RedisSemaphore {
-  private readonly queue: LeaseQueue;
+  readonly #queue: LeaseQueue;
 
   /**
    * @param client - An ioredis or node-redis client; weft opens its extra connection with `duplicate()`.
@@ -74,7 +74,7 @@ export class RedisSemaphore {
    */
   constructor(client: RedisClient, key: string, permits: number, opts?: RedisLockOptions) {
     assertPositiveInteger(NAMES.owner, 'permits', permits);
-    this.queue = leaseQueue(NAMES, client, key, permits, opts);
+    this.#queue = leaseQueue(NAMES, client, key, permits, opts);
   }
 
   /**
@@ -89,7 +89,7 @@ export class RedisSemaphore {
    * ```
    */
   get capacity(): number {
-    return this.queue.capacity;
+    return this.#queue.capacity;
   }
 
   /**
@@ -116,10 +116,10 @@ export class RedisSemaphore {
    */
   acquire(weight: number = 1, opts?: WaitOptions): Promise<RedisPermit> {
     if (weight !== 1) {
-      const error = weightError(NAMES.acquire, weight, this.queue.capacity);
+      const error = weightError(NAMES.acquire, weight, this.#queue.capacity);
       if (error !== undefined) return Promise.reject(error);
     }
-    return this.queue.acquire(weight, opts);
+    return this.#queue.acquire(weight, opts);
   }
 
   /**
@@ -142,10 +142,10 @@ export class RedisSemaphore {
    */
   async tryAcquire(weight: number = 1): Promise<RedisPermit | undefined> {
     if (weight !== 1) {
-      const error = weightError(NAMES.tryAcquire, weight, this.queue.capacity);
+      const error = weightError(NAMES.tryAcquire, weight, this.#queue.capacity);
       if (error !== undefined) throw error;
     }
-    return (await this.queue.tryAcquire(weight)) ?? undefined;
+    return (await this.#queue.tryAcquire(weight)) ?? undefined;
   }
 
   /**
@@ -168,9 +168,9 @@ export class RedisSemaphore {
     let weight: unknown = 1;
     if (opts !== null && typeof opts === 'object' && opts.weight !== undefined) {
       weight = opts.weight;
-      const error = weightError(NAMES.run, weight, this.queue.capacity);
+      const error = weightError(NAMES.run, weight, this.#queue.capacity);
       if (error !== undefined) return Promise.reject(error);
     }
-    return runHolding(this.queue, weight as number, fn, opts);
+    return runHolding(this.#queue, weight as number, fn, opts);
   }
 }

@@ -37,6 +37,11 @@ export class AdmissionLog {
     return this.admitted - this.expired;
   }
 
+  /** Entries the ring can hold now: at most `limit`, however much traffic passed. */
+  get capacity(): number {
+    return this.times.length;
+  }
+
   /**
    * Drops the entries admitted `interval` ms or more before `now`, oldest first. Times need not be in order (a run
    * counts from when its function starts, see {@link stamp}): an entry then waits for the ones before it, which only

@@ -35,8 +35,8 @@ class BarrierWaiter extends QueueWaiter<number, BarrierWaiter> {
  * ```
  */
 export class Barrier {
-  private readonly count: number;
-  private readonly queue = new WaitQueue<BarrierWaiter>();
+  readonly #count: number;
+  readonly #queue = new WaitQueue<BarrierWaiter>();
 
   /**
    * @param parties - How many arrivals complete a round, a positive integer.
@@ -51,7 +51,7 @@ export class Barrier {
    */
   constructor(parties: number) {
     assertPositiveInteger('Barrier', 'parties', parties);
-    this.count = parties;
+    this.#count = parties;
   }
 
   /**
@@ -65,7 +65,7 @@ export class Barrier {
    * ```
    */
   get parties(): number {
-    return this.count;
+    return this.#count;
   }
 
   /**
@@ -82,7 +82,7 @@ export class Barrier {
    * ```
    */
   get waiting(): number {
-    return this.queue.length;
+    return this.#queue.length;
   }
 
   /**
@@ -105,8 +105,8 @@ export class Barrier {
     const error = waitOptionsError('Barrier.wait', opts);
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- signal.reason or an option error
     if (error !== undefined) return Promise.reject(error);
-    const queue = this.queue;
-    if (queue.length + 1 === this.count) {
+    const queue = this.#queue;
+    if (queue.length + 1 === this.#count) {
       let index = 0;
       for (let waiter = queue.shift(); waiter !== undefined; waiter = queue.shift()) waiter.grant(index++);
       return Promise.resolve(index);

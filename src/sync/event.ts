@@ -28,8 +28,8 @@ class EventWaiter extends QueueWaiter<void, EventWaiter> {
  * ```
  */
 export class Event {
-  private flag = false;
-  private readonly queue = new WaitQueue<EventWaiter>();
+  #flag = false;
+  readonly #queue = new WaitQueue<EventWaiter>();
 
   /**
    * True between {@link Event.set} and {@link Event.clear}.
@@ -44,7 +44,7 @@ export class Event {
    * ```
    */
   get isSet(): boolean {
-    return this.flag;
+    return this.#flag;
   }
 
   /**
@@ -62,7 +62,7 @@ export class Event {
    * ```
    */
   get pending(): number {
-    return this.queue.length;
+    return this.#queue.length;
   }
 
   /**
@@ -79,9 +79,9 @@ export class Event {
    * ```
    */
   set(): void {
-    if (this.flag) return;
-    this.flag = true;
-    for (let waiter = this.queue.shift(); waiter !== undefined; waiter = this.queue.shift())
+    if (this.#flag) return;
+    this.#flag = true;
+    for (let waiter = this.#queue.shift(); waiter !== undefined; waiter = this.#queue.shift())
       waiter.grant(undefined);
   }
 
@@ -99,7 +99,7 @@ export class Event {
    * ```
    */
   clear(): void {
-    this.flag = false;
+    this.#flag = false;
   }
 
   /**
@@ -125,10 +125,10 @@ export class Event {
     const error = waitOptionsError('Event.wait', opts);
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- signal.reason or an option error
     if (error !== undefined) return Promise.reject(error);
-    if (this.flag) return resolved();
+    if (this.#flag) return resolved();
     if (opts?.timeout === 0) return Promise.reject(timeoutError('Event.wait', 0));
-    const waiter = new EventWaiter(this.queue);
-    this.queue.push(waiter);
+    const waiter = new EventWaiter(this.#queue);
+    this.#queue.push(waiter);
     return waiter.wait(opts?.signal, opts?.timeout);
   }
 }

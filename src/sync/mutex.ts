@@ -36,7 +36,7 @@ const NAMES = {
  * ```
  */
 export class Mutex {
-  private readonly permits = new PermitQueue(1, NAMES);
+  readonly #permits = new PermitQueue(1, NAMES);
 
   /**
    * True while someone holds the lock.
@@ -53,7 +53,7 @@ export class Mutex {
    * ```
    */
   get locked(): boolean {
-    return this.permits.available === 0;
+    return this.#permits.available === 0;
   }
 
   /**
@@ -72,7 +72,7 @@ export class Mutex {
    * ```
    */
   get pending(): number {
-    return this.permits.queue.length;
+    return this.#permits.queue.length;
   }
 
   /**
@@ -88,7 +88,7 @@ export class Mutex {
    * ```
    */
   get closed(): boolean {
-    return this.permits.isClosed;
+    return this.#permits.isClosed;
   }
 
   /**
@@ -110,7 +110,7 @@ export class Mutex {
    * ```
    */
   lock(opts?: WaitOptions): Promise<Permit> {
-    return this.permits.acquire(1, opts);
+    return this.#permits.acquire(1, opts);
   }
 
   /**
@@ -134,7 +134,7 @@ export class Mutex {
    * ```
    */
   tryLock(): Permit | undefined {
-    return this.permits.tryAcquire(1);
+    return this.#permits.tryAcquire(1);
   }
 
   /**
@@ -164,7 +164,7 @@ export class Mutex {
     if (typeof fn !== 'function') {
       return Promise.reject(invalid('Mutex.run', 'fn must be a function', fn));
     }
-    return this.permits.run(fn, 1, opts);
+    return this.#permits.run(fn, 1, opts);
   }
 
   /**
@@ -193,7 +193,7 @@ export class Mutex {
    * ```
    */
   waitForUnlock(opts?: WaitOptions): Promise<void> {
-    return this.permits.waitForUnlock(1, opts);
+    return this.#permits.waitForUnlock(1, opts);
   }
 
   /**
@@ -216,6 +216,6 @@ export class Mutex {
    * ```
    */
   close(reason?: unknown): void {
-    this.permits.close(reason, reason !== undefined);
+    this.#permits.close(reason, reason !== undefined);
   }
 }

@@ -100,6 +100,9 @@ class RateWaiter extends Waiter<void> {
   }
 }
 
+/** The admission log of a limiter, for tests of its memory bound (not exported from the package). */
+export let admissionLogOf: (limiter: RateLimiter) => AdmissionLog;
+
 /**
  * A rate limiter: at most `limit` admissions (weights summed) in **any** sliding window of `interval` ms, the tool
  * for "at most 10 requests a second" or "5000 calls an hour".
@@ -139,24 +142,28 @@ class RateWaiter extends Waiter<void> {
  * ```
  */
 export class RateLimiter {
+  static {
+    admissionLogOf = (limiter) => limiter.#log;
+  }
+
   /** The admissions in the window. */
-  private readonly log: AdmissionLog;
-  private readonly queue = new WaitQueue<RateWaiter>();
+  readonly #log: AdmissionLog;
+  readonly #queue = new WaitQueue<RateWaiter>();
   /**
    * Runs admitted whose `fn` has not started yet, in admission order, as pairs of `fn` and its log entry (from
    * `startHead` to `startTail`). Each admission queues exactly one start reaction, registered in the caller's call
    * (so `fn` runs in the caller's async context), and reactions run in the order they were queued, so each takes the
    * oldest pair.
    */
-  private starts: unknown[] = [];
-  private startHead = 0;
-  private startTail = 0;
+  #starts: unknown[] = [];
+  #startHead = 0;
+  #startTail = 0;
   /** The clock's last reading: expiring entries as of then is never too early, and costs no clock read. */
-  private lastTime = -Infinity;
-  private timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  private isClosed = false;
+  #lastTime = -Infinity;
+  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #isClosed = false;
   /** What waiters reject with once closed; `undefined` for a {@link ClosedError}. */
-  private closeReason: unknown = undefined;
+  #closeReason: unknown = undefined;
 
   /**
    * @param opts - `limit` (a positive integer) admissions per `interval` (a positive, finite number of ms).
@@ -183,7 +190,7 @@ export class RateLimiter {
         typeof interval === 'number',
       );
     }
-    this.log = new AdmissionLog(limit, interval);
+    this.#log = new AdmissionLog(limit, interval);
     this.limit = limit;
     this.interval = interval;
   }
@@ -227,8 +234,8 @@ export class RateLimiter {
    * ```
    */
   get available(): number {
-    this.log.expire(this.clock());
-    return this.limit - this.log.used;
+    this.#log.expire(this.#clock());
+    return this.limit - this.#log.used;
   }
 
   /**
@@ -246,7 +253,7 @@ export class RateLimiter {
    * ```
    */
   get pending(): number {
-    return this.queue.length;
+    return this.#queue.length;
   }
 
   /**
@@ -262,7 +269,7 @@ export class RateLimiter {
    * ```
    */
   get closed(): boolean {
-    return this.isClosed;
+    return this.#isClosed;
   }
 
   /**
@@ -290,10 +297,10 @@ export class RateLimiter {
    * ```
    */
   take(weight: number = 1, opts?: WaitOptions): Promise<void> {
-    const error = this.admissionError(TAKE, weight, opts);
+    const error = this.#admissionError(TAKE, weight, opts);
     if (error !== undefined) return rejected(error);
-    if (this.queue.length === 0 && this.admitNow(weight) !== -1) return resolved();
-    return this.enqueue(new RateWaiter(this.withdraw, weight, undefined), opts);
+    if (this.#queue.length === 0 && this.#admitNow(weight) !== -1) return resolved();
+    return this.#enqueue(new RateWaiter(this.#withdraw, weight, undefined), opts);
   }
 
   /**
@@ -316,9 +323,9 @@ export class RateLimiter {
    * ```
    */
   tryTake(weight: number = 1): boolean {
-    const error = this.weightError('RateLimiter.tryTake', weight);
+    const error = this.#weightError('RateLimiter.tryTake', weight);
     if (error !== undefined) throw error;
-    return !this.isClosed && this.queue.length === 0 && this.admitNow(weight) !== -1;
+    return !this.#isClosed && this.#queue.length === 0 && this.#admitNow(weight) !== -1;
   }
 
   /**
@@ -348,16 +355,16 @@ export class RateLimiter {
       return Promise.reject(invalid('RateLimiter.run', 'fn must be a function', fn));
     }
     const weight = opts !== null && typeof opts === 'object' && opts.weight !== undefined ? opts.weight : 1;
-    const error = this.admissionError(RUN, weight, opts);
+    const error = this.#admissionError(RUN, weight, opts);
     if (error !== undefined) return rejected(error);
-    if (this.queue.length === 0) {
-      const seq = this.admitRun(weight);
+    if (this.#queue.length === 0) {
+      const seq = this.#admitRun(weight);
       if (seq !== -1) {
-        this.queueStart(fn, seq);
-        return resolved().then(this.start) as Promise<T>;
+        this.#queueStart(fn, seq);
+        return resolved().then(this.#start) as Promise<T>;
       }
     }
-    return this.enqueue(new RateWaiter(this.withdraw, weight, fn), opts).then(this.start) as Promise<T>;
+    return this.#enqueue(new RateWaiter(this.#withdraw, weight, fn), opts).then(this.#start) as Promise<T>;
   }
 
   /**
@@ -379,37 +386,37 @@ export class RateLimiter {
    * ```
    */
   close(reason?: unknown): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
-    this.closeReason = reason;
-    clearTimeout(this.timer);
-    for (const waiter of this.queue.drain()) waiter.fail(this.closedError());
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    this.#closeReason = reason;
+    clearTimeout(this.#timer);
+    for (const waiter of this.#queue.drain()) waiter.fail(this.#closedError());
   }
 
   /** Starts the oldest admitted run, restamping its log entry: the moment `fn` starts is what the window counts. */
-  private readonly start = (): unknown => {
-    const head = this.startHead;
-    const fn = this.starts[head] as () => unknown;
-    this.log.stamp(this.starts[head + 1] as number, this.clock());
-    this.starts[head] = undefined;
-    this.startHead = head + 2;
-    if (this.startHead === this.startTail) {
-      this.startHead = this.startTail = 0;
-      if (this.starts.length > 1024) this.starts = [];
+  readonly #start = (): unknown => {
+    const head = this.#startHead;
+    const fn = this.#starts[head] as () => unknown;
+    this.#log.stamp(this.#starts[head + 1] as number, this.#clock());
+    this.#starts[head] = undefined;
+    this.#startHead = head + 2;
+    if (this.#startHead === this.#startTail) {
+      this.#startHead = this.#startTail = 0;
+      if (this.#starts.length > 1024) this.#starts = [];
     }
     return fn();
   };
 
-  private queueStart(fn: () => unknown, seq: number): void {
-    this.starts[this.startTail++] = fn;
-    this.starts[this.startTail++] = seq;
+  #queueStart(fn: () => unknown, seq: number): void {
+    this.#starts[this.#startTail++] = fn;
+    this.#starts[this.#startTail++] = seq;
   }
 
   /** Takes a cancelled waiter out; if it was the head, the next one may fit now or sooner. */
-  private readonly withdraw = (waiter: RateWaiter): void => {
-    const wasHead = this.queue.peek() === waiter;
-    this.queue.remove(waiter);
-    if (wasHead) this.admit();
+  readonly #withdraw = (waiter: RateWaiter): void => {
+    const wasHead = this.#queue.peek() === waiter;
+    this.#queue.remove(waiter);
+    if (wasHead) this.#admit();
   };
 
   /**
@@ -417,27 +424,27 @@ export class RateLimiter {
    * none when nobody waits. The timer may fire a little early (Node.js rounds times to whole milliseconds): the head
    * then still does not fit, and the timer is armed again.
    */
-  private readonly admit = (): void => {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    let head = this.queue.peek();
-    const time = this.clock();
-    this.log.expire(time);
-    while (head !== undefined && this.log.used + head.weight <= this.limit) {
-      this.queue.shift();
-      const seq = this.log.add(time, head.weight);
-      if (head.fn !== undefined) this.queueStart(head.fn, seq);
+  readonly #admit = (): void => {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    let head = this.#queue.peek();
+    const time = this.#clock();
+    this.#log.expire(time);
+    while (head !== undefined && this.#log.used + head.weight <= this.limit) {
+      this.#queue.shift();
+      const seq = this.#log.add(time, head.weight);
+      if (head.fn !== undefined) this.#queueStart(head.fn, seq);
       head.grant(undefined);
-      head = this.queue.peek();
+      head = this.#queue.peek();
     }
-    if (head !== undefined) this.schedule(head, time);
+    if (head !== undefined) this.#schedule(head, time);
   };
 
   /** Enters `weight` in the log if it fits now; returns its sequence number, or -1. */
-  private admitNow(weight: number): number {
-    const time = this.clock();
-    this.log.expire(time);
-    return this.log.used + weight <= this.limit ? this.log.add(time, weight) : -1;
+  #admitNow(weight: number): number {
+    const time = this.#clock();
+    this.#log.expire(time);
+    return this.#log.used + weight <= this.limit ? this.#log.add(time, weight) : -1;
   }
 
   /**
@@ -445,24 +452,24 @@ export class RateLimiter {
    * `Infinity` (it cannot leave the window before it has started), and the clock is read only if the window looks
    * full as of its last reading.
    */
-  private admitRun(weight: number): number {
-    this.log.expire(this.lastTime);
-    if (this.log.used + weight > this.limit) {
-      this.log.expire(this.clock());
-      if (this.log.used + weight > this.limit) return -1;
+  #admitRun(weight: number): number {
+    this.#log.expire(this.#lastTime);
+    if (this.#log.used + weight > this.limit) {
+      this.#log.expire(this.#clock());
+      if (this.#log.used + weight > this.limit) return -1;
     }
-    return this.log.add(Infinity, weight);
+    return this.#log.add(Infinity, weight);
   }
 
-  private clock(): number {
-    return (this.lastTime = now());
+  #clock(): number {
+    return (this.#lastTime = now());
   }
 
   /** Queues a waiter that could not be admitted at once (or rejects it at once for `timeout: 0`). */
-  private enqueue(waiter: RateWaiter, opts: WaitOptions | undefined): Promise<void> {
+  #enqueue(waiter: RateWaiter, opts: WaitOptions | undefined): Promise<void> {
     if (opts?.timeout === 0) return rejected(timeoutError(waiter.operation, 0));
-    this.queue.push(waiter);
-    if (this.queue.length === 1) this.schedule(waiter, this.lastTime); // read when it did not fit
+    this.#queue.push(waiter);
+    if (this.#queue.length === 1) this.#schedule(waiter, this.#lastTime); // read when it did not fit
     return waiter.wait(opts?.signal, opts?.timeout);
   }
 
@@ -470,30 +477,30 @@ export class RateLimiter {
    * Arms the one timer for when `head` fits. A run admitted but not started yet counts as admitted at `Infinity`;
    * it will start within this turn, so it is expected to leave the window an interval from now.
    */
-  private schedule(head: RateWaiter, time: number): void {
-    const delay = Math.ceil(Math.min(this.log.fitsAt(head.weight), time + this.interval) - time);
-    this.timer = setTimeout(this.admit, timerDelay(Math.max(1, delay)));
+  #schedule(head: RateWaiter, time: number): void {
+    const delay = Math.ceil(Math.min(this.#log.fitsAt(head.weight), time + this.interval) - time);
+    this.#timer = setTimeout(this.#admit, timerDelay(Math.max(1, delay)));
   }
 
-  private weightError(where: string, weight: number): RangeError | TypeError | undefined {
+  #weightError(where: string, weight: number): RangeError | TypeError | undefined {
     if (weight === 1) return undefined;
     const error = positiveIntegerError(where, 'weight', weight);
     if (error !== undefined || weight <= this.limit) return error;
     return new RangeError(`${where}: weight must be at most the limit (${this.limit}), got ${weight}`);
   }
 
-  private admissionError(where: string, weight: number, opts: WaitOptions | undefined): unknown {
-    const error = this.weightError(where, weight);
+  #admissionError(where: string, weight: number, opts: WaitOptions | undefined): unknown {
+    const error = this.#weightError(where, weight);
     if (error !== undefined) return error;
     if (opts !== undefined) {
       // An abort reason may be any value, `null` included.
       const reason = waitOptionsError(where, opts);
       if (reason !== undefined) return reason;
     }
-    return this.isClosed ? this.closedError() : undefined;
+    return this.#isClosed ? this.#closedError() : undefined;
   }
 
-  private closedError(): unknown {
-    return this.closeReason !== undefined ? this.closeReason : new ClosedError('RateLimiter closed');
+  #closedError(): unknown {
+    return this.#closeReason !== undefined ? this.#closeReason : new ClosedError('RateLimiter closed');
   }
 }

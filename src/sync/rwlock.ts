@@ -114,7 +114,7 @@ class RWState implements PermitOwner {
  * ```
  */
 export class RWLock {
-  private readonly state = new RWState();
+  readonly #state = new RWState();
 
   /**
    * Number of read locks held now.
@@ -131,7 +131,7 @@ export class RWLock {
    * ```
    */
   get readers(): number {
-    return this.state.readers;
+    return this.#state.readers;
   }
 
   /**
@@ -148,7 +148,7 @@ export class RWLock {
    * ```
    */
   get writers(): number {
-    return this.state.writing ? 1 : 0;
+    return this.#state.writing ? 1 : 0;
   }
 
   /**
@@ -167,7 +167,7 @@ export class RWLock {
    * ```
    */
   get pending(): number {
-    return this.state.queue.length;
+    return this.#state.queue.length;
   }
 
   /**
@@ -188,7 +188,7 @@ export class RWLock {
    * ```
    */
   read(opts?: WaitOptions): Promise<Permit> {
-    return this.state.enter(false, opts);
+    return this.#state.enter(false, opts);
   }
 
   /**
@@ -209,7 +209,7 @@ export class RWLock {
    * ```
    */
   write(opts?: WaitOptions): Promise<Permit> {
-    return this.state.enter(true, opts);
+    return this.#state.enter(true, opts);
   }
 
   /**
@@ -227,7 +227,7 @@ export class RWLock {
    * ```
    */
   tryRead(): Permit | undefined {
-    return this.state.tryRead();
+    return this.#state.tryRead();
   }
 
   /**
@@ -245,7 +245,7 @@ export class RWLock {
    * ```
    */
   tryWrite(): Permit | undefined {
-    return this.state.tryWrite();
+    return this.#state.tryWrite();
   }
 
   /**
@@ -266,7 +266,7 @@ export class RWLock {
    * ```
    */
   runRead<T>(fn: () => T | PromiseLike<T>, opts?: WaitOptions): Promise<T> {
-    return this.runHolding(false, fn, opts);
+    return this.#runHolding(false, fn, opts);
   }
 
   /**
@@ -289,12 +289,12 @@ export class RWLock {
    * ```
    */
   runWrite<T>(fn: () => T | PromiseLike<T>, opts?: WaitOptions): Promise<T> {
-    return this.runHolding(true, fn, opts);
+    return this.#runHolding(true, fn, opts);
   }
 
-  private async runHolding<T>(write: boolean, fn: () => T | PromiseLike<T>, opts?: WaitOptions): Promise<T> {
+  async #runHolding<T>(write: boolean, fn: () => T | PromiseLike<T>, opts?: WaitOptions): Promise<T> {
     assertFunction(write ? 'RWLock.runWrite' : 'RWLock.runRead', 'fn', fn);
-    const permit = await this.state.enter(write, opts);
+    const permit = await this.#state.enter(write, opts);
     try {
       return await fn();
     } finally {

@@ -68,7 +68,7 @@ const NAMES = {
  * ```
  */
 export class Semaphore {
-  private readonly permits: PermitQueue;
+  readonly #permits: PermitQueue;
 
   /**
    * @param permits - The capacity: how many permits exist, a positive integer.
@@ -83,7 +83,7 @@ export class Semaphore {
    */
   constructor(permits: number) {
     assertPositiveInteger('Semaphore', 'permits', permits);
-    this.permits = new PermitQueue(permits, NAMES);
+    this.#permits = new PermitQueue(permits, NAMES);
   }
 
   /**
@@ -97,7 +97,7 @@ export class Semaphore {
    * ```
    */
   get capacity(): number {
-    return this.permits.capacity;
+    return this.#permits.capacity;
   }
 
   /**
@@ -113,7 +113,7 @@ export class Semaphore {
    * ```
    */
   get available(): number {
-    return this.permits.available;
+    return this.#permits.available;
   }
 
   /**
@@ -132,7 +132,7 @@ export class Semaphore {
    * ```
    */
   get pending(): number {
-    return this.permits.queue.length;
+    return this.#permits.queue.length;
   }
 
   /**
@@ -148,7 +148,7 @@ export class Semaphore {
    * ```
    */
   get closed(): boolean {
-    return this.permits.isClosed;
+    return this.#permits.isClosed;
   }
 
   /**
@@ -182,7 +182,7 @@ export class Semaphore {
       const error = positiveIntegerError(NAMES.acquire, 'weight', weight);
       if (error !== undefined) return Promise.reject(error);
     }
-    return this.permits.acquire(weight, opts);
+    return this.#permits.acquire(weight, opts);
   }
 
   /**
@@ -204,7 +204,7 @@ export class Semaphore {
    */
   tryAcquire(weight: number = 1): Permit | undefined {
     if (weight !== 1) assertPositiveInteger(NAMES.tryAcquire, 'weight', weight);
-    return this.permits.tryAcquire(weight);
+    return this.#permits.tryAcquire(weight);
   }
 
   /**
@@ -240,7 +240,7 @@ export class Semaphore {
       const error = positiveIntegerError(NAMES.run, 'weight', weight);
       if (error !== undefined) return Promise.reject(error);
     }
-    return this.permits.run(fn, weight as number, opts);
+    return this.#permits.run(fn, weight as number, opts);
   }
 
   /**
@@ -275,7 +275,7 @@ export class Semaphore {
       const error = positiveIntegerError(NAMES.waitForUnlock, 'weight', weight);
       if (error !== undefined) return Promise.reject(error);
     }
-    return this.permits.waitForUnlock(weight, opts);
+    return this.#permits.waitForUnlock(weight, opts);
   }
 
   /**
@@ -299,6 +299,6 @@ export class Semaphore {
    * ```
    */
   close(reason?: unknown): void {
-    this.permits.close(reason, reason !== undefined);
+    this.#permits.close(reason, reason !== undefined);
   }
 }

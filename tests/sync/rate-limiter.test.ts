@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ClosedError, RateLimiter } from '../../src/sync/index.js';
+import { admissionLogOf } from '../../src/sync/rate-limiter.js';
 import { expectPending, flush, rejectionOf, stateOf } from '../helpers.js';
 
 /** Fake timers that also drive `performance.now()`, the limiter's clock. */
@@ -390,10 +391,10 @@ describe('RateLimiter.close', () => {
 describe('RateLimiter: memory', () => {
   it('keeps at most `limit` entries, however much traffic passes', async () => {
     const limiter = new RateLimiter({ limit: 40, interval: 1 });
-    const log = (limiter as unknown as { log: { times: Float64Array } }).log;
+    const log = admissionLogOf(limiter);
     for (let round = 0; round < 20; round++) {
       await Promise.all(Array.from({ length: 50 }, (_, i) => limiter.take(1 + (i % 3))));
-      expect(log.times.length).toBeLessThanOrEqual(40);
+      expect(log.capacity).toBeLessThanOrEqual(40);
     }
     await flush();
   });
