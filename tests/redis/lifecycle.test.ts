@@ -3,7 +3,6 @@
  * waits keep waiting until their own timeout, holders learn that their lease is lost, and calls that cannot wait
  * reject with the client's error as `cause`.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
@@ -11,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaseLostError } from '../../src/errors.js';
 import { RedisMutex } from '../../src/redis/index.js';
 import { rejectionOf } from '../helpers.js';
-import { clientKinds, hasRedis, RedisServer } from './server.js';
+import { clientKinds, hasRedis, RedisServer, runClientScript } from './server.js';
 
 const fixture = path.resolve(import.meta.dirname, '..', 'fixtures', 'redis', 'exits.mjs');
 
@@ -27,18 +26,11 @@ describe.skipIf(!hasRedis)('lifecycle', () => {
   it.each(clientKinds)(
     'a script that locks, releases and quits its $name client exits by itself',
     async (kind) => {
-      const child = spawn(process.execPath, [fixture], {
-        env: { ...process.env, WEFT_REDIS_PORT: String(server.port), WEFT_REDIS_CLIENT: kind.name },
-        stdio: ['ignore', 'pipe', 'inherit'],
+      expect(await runClientScript(fixture, server.port, kind, 10_000)).toEqual({
+        code: 0,
+        signal: null,
+        output: 'false',
       });
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
-        child.once('exit', (c, s) => resolve([c, s])),
-      );
-      clearTimeout(timer);
-      expect({ code, signal, output: output.trim() }).toEqual({ code: 0, signal: null, output: 'false' });
     },
   );
 

@@ -125,3 +125,34 @@ export const clientKinds: ClientKind[] = [
     },
   },
 ];
+
+/** How a script run by {@link runClientScript} ended, and what it printed (trimmed). */
+export interface ScriptOutcome {
+  code: number | null;
+  signal: string | null;
+  output: string;
+}
+
+/**
+ * Runs the fixture `script` as a child process against the server on `port` with a client of `kind` (passed as
+ * `WEFT_REDIS_PORT` and `WEFT_REDIS_CLIENT`), and resolves once it exits; it is killed after `killAfterMs`.
+ */
+export async function runClientScript(
+  script: string,
+  port: number,
+  kind: ClientKind,
+  killAfterMs: number,
+): Promise<ScriptOutcome> {
+  const child = spawn(process.execPath, [script], {
+    env: { ...process.env, WEFT_REDIS_PORT: String(port), WEFT_REDIS_CLIENT: kind.name },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+    child.once('exit', (c, s) => resolve([c, s])),
+  );
+  clearTimeout(timer);
+  return { code, signal, output: output.trim() };
+}
