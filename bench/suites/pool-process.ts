@@ -8,20 +8,26 @@ import { fork, type ChildProcess } from 'node:child_process';
 import Tinypool from 'tinypool';
 import workerpool from 'workerpool';
 import { WorkerPool } from 'weftjs/pool';
+import { collectGarbage, median, runScenario, timeAsync, type ScenarioResult } from '../lib/harness.js';
 import {
-  collectGarbage,
-  median,
-  runScenario,
-  timeAsync,
-  type Contender,
-  type ContenderKind,
-  type ScenarioResult,
-} from '../lib/harness.js';
+  latency,
+  speedup,
+  throughput,
+  type PoolRunner,
+  type PoolScenarioNames,
+} from '../lib/pool-scenarios.js';
 import type { Suite } from '../lib/suite.js';
-import { burn } from '../workers/burn.mjs';
 
 const PROCESSES = 2;
 const workerFile = (name: string): URL => new URL(`../workers/${name}`, import.meta.url);
+
+const NAMES: PoolScenarioNames = {
+  id: 'pool-process',
+  workers: `${PROCESSES} processes`,
+  tripsTo: ' to a child process',
+  targets: { throughput: 'weft >= 2x the best peer', speedup: 'weft >= 1.9x' },
+  latencyRounds: 11,
+};
 const MB = 1024 * 1024;
 
 /** The floor: raw child processes, tasks spread round-robin, one IPC message each way, a promise per task. */
@@ -64,15 +70,7 @@ class RawProcessPool {
   }
 }
 
-interface Runner {
-  name: string;
-  kind: ContenderKind;
-  echo(value: number): Promise<unknown>;
-  burn(iterations: number): Promise<unknown>;
-  close(): Promise<unknown>;
-}
-
-function runners(): Runner[] {
+function runners(): PoolRunner[] {
   const raw = new RawProcessPool(PROCESSES);
   const weft = new WorkerPool({
     worker: workerFile('weft.mjs'),
@@ -135,126 +133,6 @@ function runners(): Runner[] {
       close: () => threads.close(),
     },
   ];
-}
-
-function throughput(all: Runner[], quick: boolean): Promise<ScenarioResult> {
-  const tasks = quick ? 2_000 : 20_000;
-  const contenders: Contender[] = all.map((r) => ({
-    name: r.name,
-    kind: r.kind,
-    async sample() {
-      const promises = new Array<Promise<unknown>>(tasks);
-      const ms = await timeAsync(() => {
-        for (let i = 0; i < tasks; i++) promises[i] = r.echo(i);
-        return Promise.all(promises);
-      });
-      return (tasks / ms) * 1000;
-    },
-  }));
-  return runScenario({
-    id: 'pool-process-throughput',
-    title: `${tasks.toLocaleString('en-US')} tiny echo tasks submitted at once, ${PROCESSES} processes`,
-    unit: 'tasks/s',
-    higherIsBetter: true,
-    target: 'weft >= 2x the best peer',
-    rounds: quick ? 2 : 9,
-    warmup: quick ? 1 : 2,
-    contenders,
-  });
-}
-
-async function latency(all: Runner[], quick: boolean): Promise<ScenarioResult[]> {
-  const trips = quick ? 200 : 1_000;
-  const p99 = new Map<string, number[]>();
-  const contenders: Contender[] = all.map((r) => ({
-    name: r.name,
-    kind: r.kind,
-    async sample() {
-      const times = new Float64Array(trips);
-      for (let i = 0; i < trips; i++) {
-        const start = performance.now();
-        await r.echo(i);
-        times[i] = (performance.now() - start) * 1000;
-      }
-      times.sort();
-      const list = p99.get(r.name) ?? [];
-      list.push(times[Math.ceil(trips * 0.99) - 1]!);
-      p99.set(r.name, list);
-      return times[(trips >> 1) - 1]!;
-    },
-  }));
-  const p50Result = await runScenario({
-    id: 'pool-process-latency',
-    title: `${trips.toLocaleString('en-US')} sequential round trips to a child process: p50 latency`,
-    unit: 'us',
-    rounds: quick ? 2 : 11,
-    warmup: quick ? 1 : 2,
-    contenders,
-  });
-  const rounds = p50Result.rows[0]!.samples.length;
-  const rows = all.map((r) => {
-    const samples = (p99.get(r.name) ?? []).slice(-rounds);
-    return {
-      name: r.name,
-      kind: r.kind,
-      median: median(samples),
-      min: Math.min(...samples),
-      max: Math.max(...samples),
-      samples,
-    };
-  });
-  const floor = rows.find((row) => row.kind === 'floor')!.median;
-  const p99Result: ScenarioResult = {
-    id: 'pool-process-latency-p99',
-    title: `${trips.toLocaleString('en-US')} sequential round trips to a child process: p99 latency`,
-    unit: 'us',
-    higherIsBetter: false,
-    target: undefined,
-    rows: rows.map((row) => ({ ...row, ratio: row.median / floor })),
-  };
-  return [p50Result, p99Result];
-}
-
-/** Iterations of `burn` that take about `ms` on this machine. */
-function calibrate(ms: number): number {
-  let iterations = 100_000;
-  for (;;) {
-    const start = performance.now();
-    burn(iterations);
-    const took = performance.now() - start;
-    if (took > 5) return Math.round((iterations * ms) / took);
-    iterations *= 2;
-  }
-}
-
-async function speedup(all: Runner[], quick: boolean): Promise<ScenarioResult> {
-  const tasks = quick ? 8 : 40;
-  const iterations = calibrate(20);
-  const probe = quick ? 2 : 8;
-  const contenders: Contender[] = all.map((r) => ({
-    name: r.name,
-    kind: r.kind,
-    async sample() {
-      // Inline time measured next to each pool run, so that other load weighs on both sides of the ratio alike.
-      const start = performance.now();
-      for (let i = 0; i < probe; i++) burn(iterations + i);
-      const inline = ((performance.now() - start) / probe) * tasks;
-      const ms = await timeAsync(() =>
-        Promise.all(Array.from({ length: tasks }, (_, i) => r.burn(iterations + i))),
-      );
-      return inline / ms;
-    },
-  }));
-  return runScenario({
-    id: 'pool-process-speedup',
-    title: `${tasks} CPU-bound tasks of ~20 ms on ${PROCESSES} processes: speedup over running them inline`,
-    unit: 'x inline',
-    higherIsBetter: true,
-    target: 'weft >= 1.9x',
-    rounds: quick ? 1 : 7,
-    warmup: 1,
-    contenders,
-  });
 }
 
 /** Threads against processes, both weft: what one worker costs to start, and to keep. */
@@ -381,11 +259,11 @@ const suite: Suite = {
         all.map((r) => Promise.all(Array.from({ length: PROCESSES * 4 }, (_, i) => r.echo(i)))),
       );
       log('  pool-process: throughput');
-      results.push(await throughput(all, quick));
+      results.push(await throughput(all, NAMES, quick));
       log('  pool-process: latency');
-      results.push(...(await latency(all, quick)));
+      results.push(...(await latency(all, NAMES, quick)));
       log('  pool-process: speedup');
-      results.push(await speedup(all, quick));
+      results.push(await speedup(all, NAMES, quick));
     } finally {
       await Promise.all(all.map((r) => r.close()));
     }

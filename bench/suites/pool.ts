@@ -9,19 +9,31 @@ import { FixedThreadPool } from 'poolifier';
 import Tinypool from 'tinypool';
 import workerpool from 'workerpool';
 import { WorkerPool } from 'weftjs/pool';
+import type { ScenarioResult } from '../lib/harness.js';
 import {
-  median,
-  runScenario,
-  timeAsync,
-  type Contender,
-  type ContenderKind,
-  type ScenarioResult,
-} from '../lib/harness.js';
+  latency,
+  speedup,
+  throughput,
+  type PoolRunner,
+  type PoolScenarioNames,
+} from '../lib/pool-scenarios.js';
 import type { Suite } from '../lib/suite.js';
-import { burn } from '../workers/burn.mjs';
 
 const THREADS = 2;
 const workerFile = (name: string): URL => new URL(`../workers/${name}`, import.meta.url);
+
+const NAMES: PoolScenarioNames = {
+  id: 'pool',
+  workers: `${THREADS} threads`,
+  targets: {
+    throughput: 'weft >= 2x the best peer',
+    p50: 'weft <= the best peer',
+    p99: 'weft <= 2x the floor',
+    speedup: 'weft >= 1.95x',
+  },
+  // Round trips are cheap and noisy (thread wake-ups depend on where the OS places the threads): more rounds.
+  latencyRounds: 15,
+};
 
 /** The floor: raw worker_threads, tasks spread round-robin, one postMessage each way, a promise per task. */
 class RawPool {
@@ -56,15 +68,7 @@ class RawPool {
 }
 
 /** One way to run `echo` and `burn` on each implementation. */
-interface Runner {
-  name: string;
-  kind: ContenderKind;
-  echo(value: number): Promise<unknown>;
-  burn(iterations: number): Promise<unknown>;
-  close(): Promise<unknown>;
-}
-
-function runners(): Runner[] {
+function runners(): PoolRunner[] {
   const raw = new RawPool(THREADS);
   const weft = new WorkerPool({ worker: workerFile('weft.mjs'), minThreads: THREADS, maxThreads: THREADS });
   const piscina = new Piscina({
@@ -131,131 +135,6 @@ function runners(): Runner[] {
   ];
 }
 
-function throughput(all: Runner[], quick: boolean): Promise<ScenarioResult> {
-  const tasks = quick ? 2_000 : 20_000;
-  const contenders: Contender[] = all.map((r) => ({
-    name: r.name,
-    kind: r.kind,
-    async sample() {
-      const promises = new Array<Promise<unknown>>(tasks);
-      const ms = await timeAsync(() => {
-        for (let i = 0; i < tasks; i++) promises[i] = r.echo(i);
-        return Promise.all(promises);
-      });
-      return (tasks / ms) * 1000;
-    },
-  }));
-  return runScenario({
-    id: 'pool-throughput',
-    title: `${tasks.toLocaleString('en-US')} tiny echo tasks submitted at once, ${THREADS} threads`,
-    unit: 'tasks/s',
-    higherIsBetter: true,
-    target: 'weft >= 2x the best peer',
-    rounds: quick ? 2 : 9,
-    warmup: quick ? 1 : 2,
-    contenders,
-  });
-}
-
-async function latency(all: Runner[], quick: boolean): Promise<ScenarioResult[]> {
-  const trips = quick ? 200 : 1_000;
-  const p99 = new Map<string, number[]>();
-  const contenders: Contender[] = all.map((r) => ({
-    name: r.name,
-    kind: r.kind,
-    async sample() {
-      const times = new Float64Array(trips);
-      for (let i = 0; i < trips; i++) {
-        const start = performance.now();
-        await r.echo(i);
-        times[i] = (performance.now() - start) * 1000;
-      }
-      times.sort();
-      const list = p99.get(r.name) ?? [];
-      list.push(times[Math.ceil(trips * 0.99) - 1]!);
-      p99.set(r.name, list);
-      return times[(trips >> 1) - 1]!;
-    },
-  }));
-  const p50Result = await runScenario({
-    id: 'pool-latency',
-    title: `${trips.toLocaleString('en-US')} sequential round trips: p50 latency`,
-    unit: 'us',
-    target: 'weft <= the best peer',
-    // Round trips are cheap and noisy (thread wake-ups depend on where the OS places the threads): more rounds.
-    rounds: quick ? 2 : 15,
-    warmup: quick ? 1 : 2,
-    contenders,
-  });
-  // The p99 of the same runs, reported as its own table (median over the rounds, warm-up rounds dropped).
-  const rounds = p50Result.rows[0]!.samples.length;
-  const floorName = all.find((r) => r.kind === 'floor')!.name;
-  const rows = all.map((r) => {
-    const samples = (p99.get(r.name) ?? []).slice(-rounds);
-    return {
-      name: r.name,
-      kind: r.kind,
-      median: median(samples),
-      min: Math.min(...samples),
-      max: Math.max(...samples),
-      samples,
-    };
-  });
-  const floor = rows.find((row) => row.name === floorName)!.median;
-  const p99Result: ScenarioResult = {
-    id: 'pool-latency-p99',
-    title: `${trips.toLocaleString('en-US')} sequential round trips: p99 latency`,
-    unit: 'us',
-    higherIsBetter: false,
-    target: 'weft <= 2x the floor',
-    rows: rows.map((row) => ({ ...row, ratio: row.median / floor })),
-  };
-  return [p50Result, p99Result];
-}
-
-/** Iterations of `burn` that take about `ms` on this machine. */
-function calibrate(ms: number): number {
-  let iterations = 100_000;
-  for (;;) {
-    const start = performance.now();
-    burn(iterations);
-    const took = performance.now() - start;
-    if (took > 5) return Math.round((iterations * ms) / took);
-    iterations *= 2;
-  }
-}
-
-async function speedup(all: Runner[], quick: boolean): Promise<ScenarioResult> {
-  const tasks = quick ? 8 : 40;
-  const iterations = calibrate(20);
-  const probe = quick ? 2 : 8;
-  const contenders: Contender[] = all.map((r) => ({
-    name: r.name,
-    kind: r.kind,
-    async sample() {
-      // The inline time is measured next to each pool run (on a few of the same tasks), so that other load on the
-      // machine weighs on both sides of the ratio alike.
-      const start = performance.now();
-      for (let i = 0; i < probe; i++) burn(iterations + i);
-      const inline = ((performance.now() - start) / probe) * tasks;
-      const ms = await timeAsync(() =>
-        Promise.all(Array.from({ length: tasks }, (_, i) => r.burn(iterations + i))),
-      );
-      return inline / ms;
-    },
-  }));
-  return runScenario({
-    id: 'pool-speedup',
-    title: `${tasks} CPU-bound tasks of ~20 ms on ${THREADS} threads: speedup over running them inline`,
-    unit: 'x inline',
-    higherIsBetter: true,
-    target: 'weft >= 1.95x',
-    rounds: quick ? 1 : 7,
-    warmup: 1,
-    contenders,
-  });
-}
-
 const suite: Suite = {
   name: 'pool',
   title: 'weftjs/pool: worker threads',
@@ -278,11 +157,11 @@ const suite: Suite = {
       );
       const results: ScenarioResult[] = [];
       log('  pool: throughput');
-      results.push(await throughput(all, quick));
+      results.push(await throughput(all, NAMES, quick));
       log('  pool: latency');
-      results.push(...(await latency(all, quick)));
+      results.push(...(await latency(all, NAMES, quick)));
       log('  pool: speedup');
-      results.push(await speedup(all, quick));
+      results.push(await speedup(all, NAMES, quick));
       return results;
     } finally {
       await Promise.all(all.map((r) => r.close()));
