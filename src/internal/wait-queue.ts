@@ -7,10 +7,22 @@
  * scavenge (the collector can only follow the chain one node at a time) and every link write goes through the
  * write barrier. Measured with 10k contending tasks, a doubly linked queue cost 2.9x a ring buffer of closures and
  * a singly linked one 1.9x, and a ring of waiter objects like this one 1.2x.
+ *
+ * A queue may also hold plain functions ({@link FixedEntry}): entries that are never removed, only shifted, so the
+ * queue records no slot in them. The common waiter of a lock is just its promise's resolve function: no object of
+ * its own to allocate, and nothing whose layout V8 could drop between bursts (see `internal/permit.ts`).
  */
 export class WaitNode {
   /** @internal The node's slot in the ring of the queue holding it; -1 when not queued. */
   queueIndex = -1;
+}
+
+/** An entry that can only leave the queue from its head: a function, in which the queue records nothing. */
+export type FixedEntry = (value: never) => void;
+
+/** Whether `entry` is a removable node (which records its slot) rather than a {@link FixedEntry}. */
+function isNode(entry: WaitNode | FixedEntry): entry is WaitNode {
+  return typeof entry === 'object';
 }
 
 /** The ring's size once something is queued. */
@@ -21,7 +33,7 @@ const SHRINK_ABOVE = 1024;
 /** The ring of a queue that never held anything: a lock per key costs no ring until someone waits for it. */
 const NO_SLOTS: never[] = [];
 
-export class WaitQueue<N extends WaitNode> {
+export class WaitQueue<N extends WaitNode | FixedEntry> {
   private slots: (N | undefined)[] = NO_SLOTS;
   /** The first slot in use; it holds a node whenever the queue is not empty. */
   private head = 0;
@@ -34,7 +46,7 @@ export class WaitQueue<N extends WaitNode> {
     if (this.span === this.slots.length) this.resize();
     const index = (this.head + this.span) & (this.slots.length - 1);
     this.slots[index] = node;
-    node.queueIndex = index;
+    if (isNode(node)) node.queueIndex = index;
     this.span++;
     this.length++;
   }
@@ -44,7 +56,7 @@ export class WaitQueue<N extends WaitNode> {
     if (this.length === 0) return undefined;
     const node = this.slots[this.head]!;
     this.slots[this.head] = undefined;
-    node.queueIndex = -1;
+    if (isNode(node)) node.queueIndex = -1;
     this.length--;
     this.dropHead();
     return node;
@@ -56,7 +68,7 @@ export class WaitQueue<N extends WaitNode> {
   }
 
   /** The node after `node` (which must be queued here), for walking the queue in order. */
-  after(node: N): N | undefined {
+  after(node: N & WaitNode): N | undefined {
     const mask = this.slots.length - 1;
     for (let offset = ((node.queueIndex - this.head) & mask) + 1; offset < this.span; offset++) {
       const next = this.slots[(this.head + offset) & mask];
@@ -66,7 +78,7 @@ export class WaitQueue<N extends WaitNode> {
   }
 
   /** Takes `node` out if it is queued here; returns whether it was. */
-  remove(node: N): boolean {
+  remove(node: N & WaitNode): boolean {
     const index = node.queueIndex;
     if (index < 0 || this.slots[index] !== node) return false;
     this.slots[index] = undefined;
@@ -119,8 +131,8 @@ export class WaitQueue<N extends WaitNode> {
     for (let offset = 0; offset < this.span; offset++) {
       const node = this.slots[(this.head + offset) & mask];
       if (node === undefined) continue;
-      slots[count] = node;
-      node.queueIndex = count++;
+      if (isNode(node)) node.queueIndex = count;
+      slots[count++] = node;
     }
     this.slots = slots;
     this.head = 0;

@@ -14,7 +14,7 @@
  */
 import { ClosedError } from '../errors.js';
 import { timeoutError } from '../internal/waiter.js';
-import { OwnedPermit, type PermitOwner } from '../internal/permit.js';
+import { ownedPermit, type PermitOwner } from '../internal/permit.js';
 import { rejected } from '../internal/promise.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import type { Permit } from '../types.js';
@@ -204,7 +204,7 @@ export class SharedCore implements ExitCleanup, table.SlotEvents {
       this.tookSlot();
       hold = this.newHoldRecord(slot);
     }
-    return new OwnedPermit(hold, weight);
+    return ownedPermit(hold, weight);
   }
 
   /** Queues `waiter` in shared memory; false when no slot is free. */
@@ -234,7 +234,7 @@ export class SharedCore implements ExitCleanup, table.SlotEvents {
     let hold = this.holdRecord();
     if (hold !== null) table.merge(this.s, g, slot, hold.slot, this);
     else hold = this.newHoldRecord(slot);
-    return new OwnedPermit(hold, weight);
+    return ownedPermit(hold, weight);
   }
 
   /** Settles the waiters granted under the guard. Call after releasing it. */

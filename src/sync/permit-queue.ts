@@ -4,9 +4,9 @@
  */
 import { ClosedError } from '../errors.js';
 import { QueueWaiter, Waiter, timeoutError, waitOptionsError } from '../internal/waiter.js';
-import { ignore, rejected, resolved } from '../internal/promise.js';
+import { ignore, pendingPromise, rejected, resolved, type Resolve } from '../internal/promise.js';
 import { TaskStarter } from '../internal/task-starter.js';
-import { OwnedPermit, type PermitOwner } from '../internal/permit.js';
+import { ownedPermit, type PermitOwner } from '../internal/permit.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import type { Permit, WaitOptions } from '../types.js';
 
@@ -30,26 +30,6 @@ abstract class QueuedWaiter extends Waiter<unknown> {
   abstract admit(owner: PermitQueue): void;
 }
 
-/**
- * The common waiter: one permit, no signal, no timeout. It carries no fields beyond the queue links and the
- * promise's resolve function, so a pending `acquire()` / `lock()` costs little more than its promise.
- */
-class PlainWaiter extends QueuedWaiter {
-  get weight(): number {
-    return 1;
-  }
-  get operation(): string {
-    return 'acquire';
-  }
-  /** Never armed: a plain waiter is created only when there is neither a signal nor a timeout. */
-  cancel(reason: unknown): void {
-    this.fail(reason);
-  }
-  admit(owner: PermitQueue): void {
-    this.grant(new OwnedPermit(owner, 1));
-  }
-}
-
 /** A waiter for several permits, or one that can be aborted or time out. */
 class AcquireWaiter extends QueuedWaiter {
   constructor(
@@ -69,7 +49,7 @@ class AcquireWaiter extends QueuedWaiter {
     this.fail(reason);
   }
   admit(owner: PermitQueue): void {
-    this.grant(new OwnedPermit(owner, this.amount));
+    this.grant(ownedPermit(owner, this.amount));
   }
 }
 
@@ -134,10 +114,17 @@ class UnlockWaiter extends QueueWaiter<void, UnlockWaiter> {
   }
 }
 
+/**
+ * The common waiter, for one permit with neither signal nor timeout: only its promise's resolve function, queued as
+ * it is. It can never be withdrawn, so it needs no slot record, and a pending `acquire()` / `lock()` costs no more
+ * than its promise.
+ */
+type PlainWaiter = Resolve<Permit>;
+
 export class PermitQueue implements PermitOwner {
   /** Permits free now. */
   available: number;
-  readonly queue = new WaitQueue<QueuedWaiter>();
+  readonly queue = new WaitQueue<QueuedWaiter | PlainWaiter>();
   /** Starts `run` tasks; made by the first `run` call (most locks are only ever acquired, and a lock per key is common). */
   starter: TaskStarter<RunTask> | undefined = undefined;
   /** `waitForUnlock` callers, in arrival order; made by the first one that has to wait. */
@@ -162,33 +149,41 @@ export class PermitQueue implements PermitOwner {
     if (weight > this.capacity) throw this.overCapacity(this.names.tryAcquire, weight);
     if (this.closed || this.queue.length !== 0 || this.available < weight) return undefined;
     this.available -= weight;
-    return new OwnedPermit(this, weight);
+    return ownedPermit(this, weight);
   }
 
   /** `weight` must already be a positive integer. */
   acquire(weight: number, opts: WaitOptions | undefined): Promise<Permit> {
     if (opts === undefined && !this.closed && this.queue.length === 0 && this.available >= weight) {
       this.available -= weight;
-      return Promise.resolve(new OwnedPermit(this, weight));
+      return Promise.resolve(ownedPermit(this, weight));
     }
     const error = this.admissionError(this.names.acquire, weight, opts);
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- signal.reason, an option error or the close reason
     if (error !== undefined) return Promise.reject(error);
     if (this.queue.length === 0 && this.available >= weight) {
       this.available -= weight;
-      return Promise.resolve(new OwnedPermit(this, weight));
+      return Promise.resolve(ownedPermit(this, weight));
     }
     if (opts === undefined) {
-      const waiter = weight === 1 ? new PlainWaiter() : new AcquireWaiter(this, weight);
+      if (weight === 1) return this.enqueuePlain();
+      const waiter = new AcquireWaiter(this, weight);
       this.queue.push(waiter);
       return waiter.wait(undefined, undefined) as Promise<Permit>;
     }
     const { signal, timeout } = opts;
     if (timeout === 0) return Promise.reject(timeoutError(this.names.acquire, 0));
     const armed = signal !== undefined || (timeout !== undefined && timeout !== Infinity);
-    const waiter = weight === 1 && !armed ? new PlainWaiter() : new AcquireWaiter(this, weight);
+    if (weight === 1 && !armed) return this.enqueuePlain();
+    const waiter = new AcquireWaiter(this, weight);
     this.queue.push(waiter);
     return waiter.wait(signal, timeout) as Promise<Permit>;
+  }
+
+  private enqueuePlain(): Promise<Permit> {
+    const { promise, resolve } = pendingPromise<Permit>();
+    this.queue.push(resolve);
+    return promise;
   }
 
   /** `fn` must already be a function and `weight` a positive integer. */
@@ -257,7 +252,10 @@ export class PermitQueue implements PermitOwner {
     this.closed = true;
     this.closeReason = reason;
     this.hasCloseReason = hasReason;
-    for (const waiter of this.queue.drain()) waiter.fail(this.closedError());
+    for (const waiter of this.queue.drain()) {
+      if (typeof waiter === 'function') waiter(rejected(this.closedError()));
+      else waiter.fail(this.closedError());
+    }
     if (this.unlockWaiters !== undefined) {
       for (const waiter of this.unlockWaiters.drain()) waiter.fail(this.closedError());
     }
@@ -279,12 +277,16 @@ export class PermitQueue implements PermitOwner {
 
   /** Admits waiters from the head, in order, while the head's weight fits. */
   private admit(): void {
-    let head = this.queue.peek();
-    while (head !== undefined && head.weight <= this.available) {
-      this.available -= head.weight;
+    for (;;) {
+      const head = this.queue.peek();
+      if (head === undefined) return;
+      const plain = typeof head === 'function';
+      const weight = plain ? 1 : head.weight;
+      if (weight > this.available) return;
+      this.available -= weight;
       this.queue.shift();
-      head.admit(this);
-      head = this.queue.peek();
+      if (plain) head(ownedPermit(this, 1));
+      else head.admit(this);
     }
   }
 

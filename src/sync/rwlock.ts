@@ -1,5 +1,5 @@
 import { Waiter, timeoutError, waitOptionsError } from '../internal/waiter.js';
-import { OwnedPermit, type PermitOwner } from '../internal/permit.js';
+import { ownedPermit, type PermitOwner } from '../internal/permit.js';
 import { assertFunction } from '../internal/validate.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import type { Permit, WaitOptions } from '../types.js';
@@ -45,13 +45,13 @@ class RWState implements PermitOwner {
   tryRead(): Permit | undefined {
     if (this.writing || this.queue.length !== 0) return undefined;
     this.readers++;
-    return new OwnedPermit(this, READ);
+    return ownedPermit(this, READ);
   }
 
   tryWrite(): Permit | undefined {
     if (this.writing || this.readers !== 0 || this.queue.length !== 0) return undefined;
     this.writing = true;
-    return new OwnedPermit(this, WRITE);
+    return ownedPermit(this, WRITE);
   }
 
   releasePermit(kind: number): void {
@@ -74,14 +74,14 @@ class RWState implements PermitOwner {
       if (this.readers === 0) {
         this.queue.shift();
         this.writing = true;
-        head.grant(new OwnedPermit(this, WRITE));
+        head.grant(ownedPermit(this, WRITE));
       }
       return;
     }
     while (head !== undefined && !head.write) {
       this.queue.shift();
       this.readers++;
-      head.grant(new OwnedPermit(this, READ));
+      head.grant(ownedPermit(this, READ));
       head = this.queue.peek();
     }
   }

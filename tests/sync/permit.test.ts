@@ -1,23 +1,23 @@
 import { describe, expect, it, vi } from 'vitest';
-import { OwnedPermit } from '../../src/internal/permit.js';
+import { ownedPermit } from '../../src/internal/permit.js';
 
-describe('OwnedPermit', () => {
+describe('ownedPermit', () => {
   it('gives its amount back to its owner exactly once, by release or dispose', () => {
     const owner = { releasePermit: vi.fn() };
-    const permit = new OwnedPermit(owner, 3);
-    expect(permit.released).toBe(false);
+    const permit = ownedPermit(owner, 3);
+    expect(permit.owner).toBe(owner);
     permit.release();
     permit.release();
     permit[Symbol.dispose]();
     expect(owner.releasePermit).toHaveBeenCalledTimes(1);
     expect(owner.releasePermit).toHaveBeenCalledWith(3);
-    expect(permit.released).toBe(true);
+    expect(permit.owner).toBeNull();
   });
 
   it('is released by a using declaration, and not again if released inside it', () => {
     const owner = { releasePermit: vi.fn() };
     {
-      using permit = new OwnedPermit(owner, 1);
+      using permit = ownedPermit(owner, 1);
       permit.release();
     }
     expect(owner.releasePermit).toHaveBeenCalledTimes(1);
@@ -31,7 +31,7 @@ describe('OwnedPermit', () => {
         permit.release();
       },
     };
-    const permit = new OwnedPermit(owner, 2);
+    const permit = ownedPermit(owner, 2);
     permit.release();
     expect(calls).toEqual([2]);
   });
