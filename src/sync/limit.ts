@@ -1,7 +1,7 @@
-import { Waiter, abortError } from '../internal/waiter.js';
+import { abortError } from '../internal/waiter.js';
 import type { PermitOwner } from '../internal/permit.js';
 import { ignore } from '../internal/promise.js';
-import { type StartableTask, TaskStarter } from '../internal/task-starter.js';
+import { TaskStarter, failTask, newTask, type Task } from '../internal/task-starter.js';
 import { assertFunction, invalid } from '../internal/validate.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 
@@ -189,38 +189,11 @@ export type LimitedFunction<Arguments extends unknown[], ReturnType> = ((
 ) => Promise<ReturnType>) &
   Pick<LimitFunction, 'activeCount' | 'pendingCount' | 'concurrency' | 'clearQueue'>;
 
-/** A queued or running call. */
-class LimitTask extends Waiter<unknown> implements StartableTask {
-  constructor(
-    /** Dropped once called. */
-    private fn: (...args: unknown[]) => unknown,
-    /** `undefined` for the usual call without arguments, which saves an empty array per call. */
-    private args: unknown[] | undefined,
-  ) {
-    super();
-  }
-  get operation(): string {
-    return 'limit';
-  }
-  get weight(): number {
-    return 1;
-  }
-  /** Never armed: a limiter call takes no signal and no timeout (the p-limit call shape has no room for them). */
-  cancel(reason: unknown): void {
-    this.fail(reason);
-  }
-  call(): unknown {
-    const { fn, args } = this;
-    this.fn = ignore;
-    this.args = undefined;
-    return args === undefined ? fn() : fn(...args);
-  }
-}
-
+/** The state behind one limiter: the count of running calls and the queue of waiting ones. */
 class LimitState implements PermitOwner {
   active = 0;
-  readonly queue = new WaitQueue<LimitTask>();
-  readonly starter = new TaskStarter<LimitTask>(this);
+  readonly queue = new WaitQueue<Task>();
+  readonly starter = new TaskStarter(this);
 
   constructor(
     public concurrency: number,
@@ -244,7 +217,7 @@ class LimitState implements PermitOwner {
   clear(): void {
     const queue = this.queue;
     for (let task = queue.shift(); task !== undefined; task = queue.shift()) {
-      if (this.rejectOnClear) task.fail(abortError());
+      if (this.rejectOnClear) failTask(task, abortError());
     }
   }
 }
@@ -317,13 +290,13 @@ function createLimiter(where: string, options: number | LimitOptions): LimitFunc
     }
     // `arguments` instead of a rest parameter: most calls pass no arguments and then allocate no array.
     // eslint-disable-next-line prefer-rest-params
-    const task = new LimitTask(fn, arguments.length > 1 ? sliceArguments(arguments) : undefined);
+    const task = newTask(fn, arguments.length > 1 ? sliceArguments(arguments) : undefined, 1);
     if (state.active < state.concurrency && state.queue.length === 0) {
       state.active++;
       return state.starter.startAdmitted(task);
     }
     state.queue.push(task);
-    const started = state.starter.startWhenAdmitted(task, undefined, undefined);
+    const started = state.starter.startWhenAdmitted(task);
     // Room left while calls are queued: `concurrency` was just raised and its catch-up has not run yet.
     if (state.active < state.concurrency) state.admit();
     return started;

@@ -4,8 +4,8 @@
  */
 import { ClosedError } from '../errors.js';
 import { QueueWaiter, Waiter, timeoutError, waitOptionsError } from '../internal/waiter.js';
-import { ignore, pendingPromise, rejected, resolved, type Resolve } from '../internal/promise.js';
-import { TaskStarter } from '../internal/task-starter.js';
+import { pendingPromise, rejected, resolved, type Resolve } from '../internal/promise.js';
+import { TaskStarter, failTask, newTask, startWithPermit, type Task } from '../internal/task-starter.js';
 import { ownedPermit, type PermitOwner } from '../internal/permit.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import type { Permit, WaitOptions } from '../types.js';
@@ -24,74 +24,17 @@ export interface PermitQueueNames {
   readonly waitForUnlock: string;
 }
 
-/** A queued request for `weight` permits; `admit` is called once those permits have been taken for it. */
-abstract class QueuedWaiter extends Waiter<unknown> {
-  abstract get weight(): number;
-  abstract admit(owner: PermitQueue): void;
-}
-
 /** A waiter for several permits, or one that can be aborted or time out. */
-class AcquireWaiter extends QueuedWaiter {
+class AcquireWaiter extends Waiter<Permit> {
   constructor(
     private readonly owner: PermitQueue,
-    private readonly amount: number,
-  ) {
-    super();
-  }
-  get weight(): number {
-    return this.amount;
-  }
-  get operation(): string {
-    return this.owner.names.acquire;
-  }
-  cancel(reason: unknown): void {
-    this.owner.withdraw(this);
-    this.fail(reason);
-  }
-  admit(owner: PermitQueue): void {
-    this.grant(ownedPermit(owner, this.amount));
-  }
-}
-
-/** A `run(fn)` call without signal or timeout, so it needs no way back to its queue. */
-class RunTask extends QueuedWaiter {
-  constructor(
-    /** Dropped once called. */
-    private fn: () => unknown,
     readonly weight: number,
+    /** The method waiting, for timeout messages: `Semaphore.acquire`, `Mutex.run`, ... */
+    readonly operation: string,
   ) {
     super();
   }
-  get operation(): string {
-    return 'run';
-  }
-  /** Never armed: see {@link CancellableRunTask}. */
   cancel(reason: unknown): void {
-    this.fail(reason);
-  }
-  admit(owner: PermitQueue): void {
-    owner.starter!.admit(this);
-  }
-  call(): unknown {
-    const fn = this.fn;
-    this.fn = ignore;
-    return fn();
-  }
-}
-
-/** A `run(fn)` call that can be aborted or time out while it waits. */
-class CancellableRunTask extends RunTask {
-  constructor(
-    private readonly owner: PermitQueue,
-    fn: () => unknown,
-    weight: number,
-  ) {
-    super(fn, weight);
-  }
-  override get operation(): string {
-    return this.owner.names.run;
-  }
-  override cancel(reason: unknown): void {
     this.owner.withdraw(this);
     this.fail(reason);
   }
@@ -124,9 +67,9 @@ type PlainWaiter = Resolve<Permit>;
 export class PermitQueue implements PermitOwner {
   /** Permits free now. */
   available: number;
-  readonly queue = new WaitQueue<QueuedWaiter | PlainWaiter>();
+  readonly queue = new WaitQueue<AcquireWaiter | Task | PlainWaiter>();
   /** Starts `run` tasks; made by the first `run` call (most locks are only ever acquired, and a lock per key is common). */
-  starter: TaskStarter<RunTask> | undefined = undefined;
+  starter: TaskStarter | undefined = undefined;
   /** `waitForUnlock` callers, in arrival order; made by the first one that has to wait. */
   private unlockWaiters: WaitQueue<UnlockWaiter> | undefined = undefined;
   private closed = false;
@@ -154,11 +97,35 @@ export class PermitQueue implements PermitOwner {
 
   /** `weight` must already be a positive integer. */
   acquire(weight: number, opts: WaitOptions | undefined): Promise<Permit> {
+    return this.acquireAs(this.names.acquire, weight, opts);
+  }
+
+  /**
+   * Runs `fn` holding `weight` permits: it starts once they are taken, in a microtask, and they go back once it
+   * settles (see `internal/task-starter.ts`). `fn` must already be a function and `weight` a positive integer.
+   */
+  run<T>(fn: () => T | PromiseLike<T>, weight: number, opts: WaitOptions | undefined): Promise<T> {
+    // A wait that can be aborted or time out, or one that cannot be granted: the rarer path, through `acquire`.
+    if (opts !== undefined || this.closed || weight > this.capacity) {
+      return startWithPermit(this.acquireAs(this.names.run, weight, opts), fn) as Promise<T>;
+    }
+    const starter = (this.starter ??= new TaskStarter(this));
+    const task = newTask(fn, undefined, weight);
+    if (this.queue.length === 0 && this.available >= weight) {
+      this.available -= weight;
+      return starter.startAdmitted(task) as Promise<T>;
+    }
+    this.queue.push(task);
+    return starter.startWhenAdmitted(task) as Promise<T>;
+  }
+
+  /** Takes `weight` permits for the method `where`, waiting for them in the queue if need be. */
+  private acquireAs(where: string, weight: number, opts: WaitOptions | undefined): Promise<Permit> {
     if (opts === undefined && !this.closed && this.queue.length === 0 && this.available >= weight) {
       this.available -= weight;
       return Promise.resolve(ownedPermit(this, weight));
     }
-    const error = this.admissionError(this.names.acquire, weight, opts);
+    const error = this.admissionError(where, weight, opts);
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- signal.reason, an option error or the close reason
     if (error !== undefined) return Promise.reject(error);
     if (this.queue.length === 0 && this.available >= weight) {
@@ -166,18 +133,12 @@ export class PermitQueue implements PermitOwner {
       return Promise.resolve(ownedPermit(this, weight));
     }
     if (opts === undefined) {
-      if (weight === 1) return this.enqueuePlain();
-      const waiter = new AcquireWaiter(this, weight);
-      this.queue.push(waiter);
-      return waiter.wait(undefined, undefined) as Promise<Permit>;
+      return weight === 1 ? this.enqueuePlain() : this.enqueue(new AcquireWaiter(this, weight, where), opts);
     }
-    const { signal, timeout } = opts;
-    if (timeout === 0) return Promise.reject(timeoutError(this.names.acquire, 0));
-    const armed = signal !== undefined || (timeout !== undefined && timeout !== Infinity);
+    if (opts.timeout === 0) return Promise.reject(timeoutError(where, 0));
+    const armed = opts.signal !== undefined || (opts.timeout !== undefined && opts.timeout !== Infinity);
     if (weight === 1 && !armed) return this.enqueuePlain();
-    const waiter = new AcquireWaiter(this, weight);
-    this.queue.push(waiter);
-    return waiter.wait(signal, timeout) as Promise<Permit>;
+    return this.enqueue(new AcquireWaiter(this, weight, where), opts);
   }
 
   private enqueuePlain(): Promise<Permit> {
@@ -186,39 +147,9 @@ export class PermitQueue implements PermitOwner {
     return promise;
   }
 
-  /** `fn` must already be a function and `weight` a positive integer. */
-  run<T>(fn: () => T | PromiseLike<T>, weight: number, opts: WaitOptions | undefined): Promise<T> {
-    if (opts !== undefined || this.closed || weight > this.capacity)
-      return this.runWithOptions(fn, weight, opts);
-    const starter = (this.starter ??= new TaskStarter(this));
-    const task = new RunTask(fn, weight);
-    if (this.queue.length === 0 && this.available >= weight) {
-      this.available -= weight;
-      return starter.startAdmitted(task) as Promise<T>;
-    }
-    this.queue.push(task);
-    return starter.startWhenAdmitted(task, undefined, undefined) as Promise<T>;
-  }
-
-  private runWithOptions<T>(
-    fn: () => T | PromiseLike<T>,
-    weight: number,
-    opts: WaitOptions | undefined,
-  ): Promise<T> {
-    const error = this.admissionError(this.names.run, weight, opts);
-    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- signal.reason, an option error or the close reason
-    if (error !== undefined) return Promise.reject(error);
-    const starter = (this.starter ??= new TaskStarter(this));
-    if (this.queue.length === 0 && this.available >= weight) {
-      this.available -= weight;
-      return starter.startAdmitted(new RunTask(fn, weight)) as Promise<T>;
-    }
-    const { signal, timeout } = opts!;
-    if (timeout === 0) return Promise.reject(timeoutError(this.names.run, 0));
-    const armed = signal !== undefined || (timeout !== undefined && timeout !== Infinity);
-    const task = armed ? new CancellableRunTask(this, fn, weight) : new RunTask(fn, weight);
-    this.queue.push(task);
-    return starter.startWhenAdmitted(task, signal, timeout) as Promise<T>;
+  private enqueue(waiter: AcquireWaiter, opts: WaitOptions | undefined): Promise<Permit> {
+    this.queue.push(waiter);
+    return waiter.wait(opts?.signal, opts?.timeout);
   }
 
   /** `weight` must already be a positive integer. */
@@ -241,7 +172,7 @@ export class PermitQueue implements PermitOwner {
   }
 
   /** Unlinks a cancelled waiter; if it was the head, lighter waiters behind it may now go ahead. */
-  withdraw(waiter: QueuedWaiter): void {
+  withdraw(waiter: AcquireWaiter): void {
     this.queue.remove(waiter);
     this.admit();
     if (this.unlockWaiters !== undefined && this.unlockWaiters.length !== 0) this.wakeUnlockWaiters();
@@ -254,7 +185,8 @@ export class PermitQueue implements PermitOwner {
     this.hasCloseReason = hasReason;
     for (const waiter of this.queue.drain()) {
       if (typeof waiter === 'function') waiter(rejected(this.closedError()));
-      else waiter.fail(this.closedError());
+      else if (waiter instanceof AcquireWaiter) waiter.fail(this.closedError());
+      else failTask(waiter, this.closedError());
     }
     if (this.unlockWaiters !== undefined) {
       for (const waiter of this.unlockWaiters.drain()) waiter.fail(this.closedError());
@@ -286,7 +218,8 @@ export class PermitQueue implements PermitOwner {
       this.available -= weight;
       this.queue.shift();
       if (plain) head(ownedPermit(this, 1));
-      else head.admit(this);
+      else if (head instanceof AcquireWaiter) head.grant(ownedPermit(this, weight));
+      else this.starter!.admit(head);
     }
   }
 
