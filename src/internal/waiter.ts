@@ -96,6 +96,13 @@ export abstract class QueueWaiter<T, N extends WaitNode> extends Waiter<T> {
   }
 }
 
+/** Whether a wait with these options can end early (by abort or timeout), so that its waiter needs a way out. */
+export function canCancel(opts: WaitOptions | undefined): boolean {
+  if (opts === undefined) return false;
+  const { signal, timeout } = opts;
+  return signal !== undefined || (timeout !== undefined && timeout !== Infinity);
+}
+
 /**
  * Arms `signal` and `timeout` to cancel `target`; `null` when there is nothing to arm. Whoever holds the link must
  * {@link CancelLink.disarm} it once `target` has settled, whichever way.

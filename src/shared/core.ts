@@ -42,7 +42,7 @@ import { LocalWaiter, POLL_FIRST_MS, POLL_MAX_MS, waitAsyncFunction } from './wa
 
 /**
  * The `HELD` slot in which this thread records the permits it holds; every permit handed out on this thread is an
- * `OwnedPermit` of it. The generation tells it apart from a later use of the same slot (after `releaseThread`).
+ * `ownedPermit` of it. The generation tells it apart from a later use of the same slot (after `releaseThread`).
  */
 class HoldRecord implements PermitOwner {
   constructor(

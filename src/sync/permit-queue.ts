@@ -3,7 +3,7 @@
  * weighted waiters. Internal: the public classes validate their arguments and delegate here.
  */
 import { ClosedError } from '../errors.js';
-import { QueueWaiter, Waiter, timeoutError, waitOptionsError } from '../internal/waiter.js';
+import { QueueWaiter, Waiter, canCancel, timeoutError, waitOptionsError } from '../internal/waiter.js';
 import { pendingPromise, rejected, resolved, type Resolve } from '../internal/promise.js';
 import { TaskStarter, failTask, newTask, startWithPermit, type Task } from '../internal/task-starter.js';
 import { ownedPermit, type PermitOwner } from '../internal/permit.js';
@@ -132,12 +132,8 @@ export class PermitQueue implements PermitOwner {
       this.available -= weight;
       return Promise.resolve(ownedPermit(this, weight));
     }
-    if (opts === undefined) {
-      return weight === 1 ? this.enqueuePlain() : this.enqueue(new AcquireWaiter(this, weight, where), opts);
-    }
-    if (opts.timeout === 0) return Promise.reject(timeoutError(where, 0));
-    const armed = opts.signal !== undefined || (opts.timeout !== undefined && opts.timeout !== Infinity);
-    if (weight === 1 && !armed) return this.enqueuePlain();
+    if (opts?.timeout === 0) return Promise.reject(timeoutError(where, 0));
+    if (weight === 1 && !canCancel(opts)) return this.enqueuePlain();
     return this.enqueue(new AcquireWaiter(this, weight, where), opts);
   }
 

@@ -1,5 +1,6 @@
-import { Waiter, timeoutError, waitOptionsError } from '../internal/waiter.js';
+import { Waiter, canCancel, timeoutError, waitOptionsError } from '../internal/waiter.js';
 import { ownedPermit, type PermitOwner } from '../internal/permit.js';
+import { pendingPromise, type Resolve } from '../internal/promise.js';
 import { assertFunction } from '../internal/validate.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import type { Permit, WaitOptions } from '../types.js';
@@ -7,6 +8,17 @@ import type { Permit, WaitOptions } from '../types.js';
 const READ = 1;
 const WRITE = 2;
 
+/**
+ * The common waiter, with neither signal nor timeout: an object literal, whose layout V8 keeps with the code that
+ * makes it (see "No class instance per call" in ARCHITECTURE.md). It can never be withdrawn.
+ */
+interface PlainRWWaiter {
+  queueIndex: number;
+  readonly write: boolean;
+  readonly settle: Resolve<Permit>;
+}
+
+/** A waiter that can be aborted or time out. */
 class RWWaiter extends Waiter<Permit> {
   constructor(
     private readonly state: RWState,
@@ -27,7 +39,7 @@ class RWWaiter extends Waiter<Permit> {
 class RWState implements PermitOwner {
   readers = 0;
   writing = false;
-  readonly queue = new WaitQueue<RWWaiter>();
+  readonly queue = new WaitQueue<RWWaiter | PlainRWWaiter>();
 
   enter(write: boolean, opts: WaitOptions | undefined): Promise<Permit> {
     const where = write ? 'RWLock.write' : 'RWLock.read';
@@ -37,6 +49,11 @@ class RWState implements PermitOwner {
     const permit = write ? this.tryWrite() : this.tryRead();
     if (permit !== undefined) return Promise.resolve(permit);
     if (opts?.timeout === 0) return Promise.reject(timeoutError(where, 0));
+    if (!canCancel(opts)) {
+      const { promise, resolve } = pendingPromise<Permit>();
+      this.queue.push({ queueIndex: -1, write, settle: resolve });
+      return promise;
+    }
     const waiter = new RWWaiter(this, write);
     this.queue.push(waiter);
     return waiter.wait(opts?.signal, opts?.timeout);
@@ -74,17 +91,22 @@ class RWState implements PermitOwner {
       if (this.readers === 0) {
         this.queue.shift();
         this.writing = true;
-        head.grant(ownedPermit(this, WRITE));
+        grant(head, ownedPermit(this, WRITE));
       }
       return;
     }
     while (head !== undefined && !head.write) {
       this.queue.shift();
       this.readers++;
-      head.grant(ownedPermit(this, READ));
+      grant(head, ownedPermit(this, READ));
       head = this.queue.peek();
     }
   }
+}
+
+function grant(waiter: RWWaiter | PlainRWWaiter, permit: Permit): void {
+  if (waiter instanceof RWWaiter) waiter.grant(permit);
+  else waiter.settle(permit);
 }
 
 /**

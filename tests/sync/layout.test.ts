@@ -50,7 +50,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-it('no optimised code of Mutex, Semaphore or limit is thrown away because a layout died at a full GC', async () => {
+it('no optimised code of Mutex, Semaphore, RWLock or limit is thrown away because a layout died at a full GC', async () => {
   const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--trace-deopt', bundle], {
     encoding: 'utf8',
     timeout: 120_000,
