@@ -83,7 +83,13 @@ const failed = await runTogether(
     return {
       label: `the tests on Node ${version}`,
       command: binary,
-      args: [path.join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--project', 'unit'],
+      args: [
+        path.join(root, 'node_modules', 'vitest', 'vitest.mjs'),
+        'run',
+        '--project',
+        'unit',
+        '--maxWorkers=1',
+      ],
       env: { ...process.env, WEFT_NODE_MATRIX: major },
     };
   }),
